@@ -1,0 +1,6 @@
+"""Pure sequence layouts of the seed systems (no torch, no numpy).
+
+One module per system: ``miniomni`` (8-stream text-first delayed layout), ``interleave``
+(thinking-in-speaking p:q stream), ``syncllm`` (time-chunked two-speaker units), ``omniflatten``
+(flattened 4/3/2-stream full duplex) and ``moshi`` (inner-monologue text alignment).
+"""

@@ -1,0 +1,1 @@
+"""thinkspeak.model"""
