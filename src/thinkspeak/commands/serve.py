@@ -1,0 +1,82 @@
+"""``thinkspeak serve``: the real-time voice server (OpenAI Realtime subset over WebSocket + browser page)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the real-time voice server (WebSocket /v1/realtime, browser page at /)",
+        description="Serve a Thinker as a real-time voice agent speaking a subset of the OpenAI Realtime "
+                    "protocol; see docs/server.md.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
+    thinker = parser.add_mutually_exclusive_group()
+    thinker.add_argument("--model", metavar="PATH", default=None,
+                         help="a thinkspeak Thinker folder (default: the shipped default Thinker)")
+    thinker.add_argument("--qwen", metavar="PATH", default=None,
+                         help="any local Qwen2/Qwen2.5 Hugging Face folder as the Thinker")
+    thinker.add_argument("--openai-base-url", metavar="URL", default=None,
+                         help="an OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--openai-model", metavar="NAME", default=None, help="model name at --openai-base-url")
+    parser.add_argument("--openai-api-key-env", metavar="VAR", default="OPENAI_API_KEY",
+                        help="environment variable holding the endpoint's API key (default OPENAI_API_KEY)")
+    hearing = parser.add_mutually_exclusive_group()
+    hearing.add_argument("--asr", dest="hearing", action="store_const", const="asr",
+                         help="hear by ASR: Whisper-base transcripts into the Thinker (default)")
+    hearing.add_argument("--e2e", dest="hearing", action="store_const", const="e2e",
+                         help="hear end to end: Whisper encoder features into the Thinker's audio adapter")
+    parser.set_defaults(hearing="asr")
+    parser.add_argument("--tts", default="piper",
+                        help="TTS spec for thinkspeak.speech.tts.get_tts: piper (default), "
+                             "espeak:en-us+f3:rate=160, flite:slt, ...")
+    parser.add_argument("--silence-ms", type=int, default=None,
+                        help="default silence_duration_ms of server VAD (protocol default 500)")
+    parser.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions held (default 64)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.set_defaults(func=handle)
+
+
+def build_thinker(args: argparse.Namespace):
+    """The Thinker backend the arguments name."""
+    import os
+
+    from thinkspeak.serve.thinkers.local import LocalThinker
+    from thinkspeak.serve.thinkers.openai_chat import OpenAIChatThinker
+
+    if args.openai_base_url:
+        if not args.openai_model:
+            raise ValueError("--openai-model is required with --openai-base-url")
+        return OpenAIChatThinker(args.openai_base_url, args.openai_model,
+                                 api_key=os.environ.get(args.openai_api_key_env))
+    if args.openai_model:
+        raise ValueError("--openai-model needs --openai-base-url")
+    return LocalThinker.load(args.qwen or args.model, hears_audio=args.hearing == "e2e")
+
+
+def handle(args: argparse.Namespace) -> int:
+    import logging
+    from dataclasses import replace
+
+    import uvicorn
+
+    from thinkspeak.serve.app import create_app
+    from thinkspeak.serve.config import ServerConfig, ServerLimits, SessionConfig, TurnDetection
+    from thinkspeak.serve.engines import load_engines
+
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port must be in 1..65535, got {args.port}")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
+    server = ServerConfig(session=SessionConfig(turn_detection=turn),
+                          limits=replace(ServerLimits(), max_sessions=args.max_sessions))
+    engines = load_engines(thinker=build_thinker(args), hearing=args.hearing, tts=args.tts)
+    app = create_app(engines, server)
+    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    print(f"thinkspeak serve: Thinker {engines.thinker.name}; open http://{host}:{args.port}/ "
+          f"(Realtime WebSocket ws://{host}:{args.port}/v1/realtime)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=4 * (1 << 20))
+    return 0

@@ -1,0 +1,52 @@
+"""``thinkspeak train``: run a staged recipe (Accelerate; wrap with ``accelerate launch`` for many GPUs)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train the Thinker with a staged recipe",
+        description="Train the Thinker with a staged recipe (built-in name or YAML path). Runs on CPU, one GPU, "
+        "or many through `accelerate launch -m thinkspeak.cli train ...`.",
+    )
+    p.add_argument("--recipe", default="default", help="built-in recipe name or YAML file (default: default)")
+    p.add_argument("--out", default=None, help="run directory (default: runs/<recipe name>)")
+    p.add_argument("--resume", action="store_true", help="skip finished stages, resume the unfinished one")
+    p.add_argument("--stages", nargs="+", default=None, metavar="NAME", help="run only these stages")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the recipe's or torch's)")
+    p.add_argument("--export", default=None, metavar="DIR",
+                   help="after training, export the last finished stage to DIR (bf16 safetensors + SHA256SUMS)")
+    p.add_argument("--export-only", action="store_true", help="do not train; only --export the last finished stage")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (the log file is still written)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from thinkspeak.train.export import export_run
+    from thinkspeak.train.recipe import load_recipe
+    from thinkspeak.train.trainer import train_recipe
+
+    recipe = load_recipe(args.recipe)
+    out = Path(args.out or f"runs/{recipe.name}")
+    threads = args.threads or recipe.threads
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    if args.export_only and not args.export:
+        raise ValueError("--export-only needs --export DIR")
+    if not args.export_only:
+        for r in train_recipe(recipe, out, resume=args.resume, only=args.stages, progress=not args.no_progress):
+            valid = "n/a" if r.valid_loss is None else f"{r.valid_loss:.4f}"
+            print(f"{r.name}: {r.steps} steps, {r.tokens} tokens, loss {r.loss:.4f}, valid {valid}, "
+                  f"{r.elapsed_s / 60:.1f} min -> {r.final_dir}")
+    if args.export:
+        print(f"exported to {export_run(recipe, out, Path(args.export))}")
+    return 0

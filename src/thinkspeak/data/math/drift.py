@@ -1,0 +1,83 @@
+"""Anticipation-drift detector (Mini-Omni-Reasoner §3.3).
+
+*Anticipation drift*: the spoken response states a result before the reasoning has derived it at that
+point of the interleaved stream. The detector reads an interleaved stream (words or any tokenizer's ids,
+with a decoder to text), and for every number the say channel mentions checks that the same value appears
+in the think text emitted *before* the say token where the mention starts. Numbers are found written or
+spoken (:func:`thinkspeak.text.numbers.find_numbers`), so "twelve" in speech matches "12" in reasoning.
+
+A think number counts only once all of its characters are out, so a number split over several subword
+tokens ("1", "2" for "12") is not credited early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from thinkspeak.layouts.interleave import TokenRouter
+from thinkspeak.text.numbers import find_numbers
+
+MARKERS = {"say_pad": "<say_pad>", "think_pad": "<think_pad>", "end": "<end>", "think_end": "<think_end>"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A number said before the reasoning produced it."""
+
+    say_token: int  # index among say tokens where the mention starts
+    stream_index: int  # its position in the interleaved stream
+    number: str
+    value: Fraction
+
+
+@dataclass(frozen=True)
+class DriftVerdict:
+    """Verdict for one sample: ``ok`` when no say mention comes before its value in the think text."""
+
+    mentions: int
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def _prefix_lengths(tokens: Sequence[Hashable], decode: Callable[[list], str]) -> list[int]:
+    """``out[k]`` = length of the decoded text of the first ``k`` tokens."""
+    return [len(decode(list(tokens[:k]))) for k in range(len(tokens) + 1)]
+
+
+def check_stream(stream: Sequence[Hashable], *, decode: Callable[[list], str], say_pad: Hashable,
+                 think_pad: Hashable, end: Hashable, p: int = 2, q: int = 8) -> DriftVerdict:
+    """Check an interleaved p:q stream; ``decode`` turns a list of content tokens into text."""
+    router = TokenRouter(say_pad=say_pad, think_pad=think_pad, end=end, p=p, q=q)
+    say: list[Hashable] = []
+    think: list[Hashable] = []
+    say_at: list[int] = []
+    think_at: list[int] = []
+    for routed in router.feed(stream):
+        if routed.kind == "end":
+            break
+        if routed.kind == "token":
+            (say if routed.channel == "say" else think).append(routed.token)
+            (say_at if routed.channel == "say" else think_at).append(routed.index)
+    say_len = _prefix_lengths(say, decode)
+    think_len = _prefix_lengths(think, decode)
+    think_numbers = find_numbers(decode(list(think)))
+    mentions = find_numbers(decode(list(say)))
+    violations = []
+    for mention in mentions:
+        k = next(i for i in range(len(say)) if say_len[i + 1] > mention.start)
+        emitted = sum(1 for t in think_at if t < say_at[k])
+        available = {n.value for n in think_numbers if n.end <= think_len[emitted]}
+        if mention.value not in available:
+            violations.append(Violation(k, say_at[k], mention.text, mention.value))
+    return DriftVerdict(len(mentions), tuple(violations))
+
+
+def check_words(tis: str, *, p: int = 2, q: int = 8) -> DriftVerdict:
+    """Check a word-level thinking-in-speaking string (whitespace tokens, contract 2 markers)."""
+    return check_stream(tis.split(), decode=" ".join, say_pad=MARKERS["say_pad"],
+                        think_pad=MARKERS["think_pad"], end=MARKERS["end"], p=p, q=q)

@@ -1,0 +1,64 @@
+"""Spoken-answer check: is the answer still right once it is spoken and heard?
+
+A speaking model is judged by what the listener hears, not by its text. Following the "speech reasoning
+gap" measured by Big Bench Audio and discussed for spoken math (Mini-Omni-Reasoner, Spoken-MQA),
+each response is synthesised with a TTS (contract 3), transcribed back with the Whisper ASR, its number
+words turned into digits (``thinkspeak.text.numbers.words_to_digits``, contract 5) and scored with the same
+AudioBench rule as the text (:mod:`thinkspeak.eval.spoken_mqa`). The gap is text accuracy minus speech
+accuracy on the same items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from thinkspeak.eval.spoken_mqa import Score, score
+
+ASR_SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class SpokenScore:
+    """What the ASR heard (``transcript``), the same with digits (``digits``) and its score."""
+
+    transcript: str
+    digits: str
+    score: Score
+
+
+class SpokenAnswerCheck:
+    """Speak a response with ``tts`` (``synthesize(text) -> Synthesis``), hear it with ``asr``
+    (``transcribe(pcm16k) -> Transcript``) and score the transcript."""
+
+    def __init__(self, tts: Any, asr: Any, *, tts_spec: str = "") -> None:
+        self.tts = tts
+        self.asr = asr
+        self.tts_spec = tts_spec
+
+    @classmethod
+    def load(cls, tts_spec: str = "piper", asr_model_dir: str | None = None) -> SpokenAnswerCheck:
+        """Build the check from a TTS spec (``"piper"``, ``"espeak:en-us"``, ...) and the packaged Whisper."""
+        from thinkspeak.speech.asr import WhisperASR
+        from thinkspeak.speech.tts import get_tts
+
+        return cls(get_tts(tts_spec), WhisperASR(model_dir=asr_model_dir), tts_spec=tts_spec)
+
+    def hear(self, text: str) -> str:
+        """The ASR transcript of ``text`` spoken by the TTS ("" for empty text)."""
+        if not text.strip():
+            return ""
+        from thinkspeak.audio import resample
+
+        synthesis = self.tts.synthesize(text)
+        pcm = synthesis.pcm
+        if synthesis.sample_rate != ASR_SAMPLE_RATE:
+            pcm = resample(pcm, synthesis.sample_rate, ASR_SAMPLE_RATE)
+        return self.asr.transcribe(pcm).text.strip()
+
+    def __call__(self, text: str, reference: str, *, normalise_reference: bool = True) -> SpokenScore:
+        from thinkspeak.text.numbers import words_to_digits
+
+        transcript = self.hear(text)
+        digits = words_to_digits(transcript)
+        return SpokenScore(transcript, digits, score(digits, reference, normalise_reference=normalise_reference))

@@ -1,0 +1,92 @@
+"""The FastAPI app: ``/v1/realtime`` (WebSocket, OpenAI Realtime subset), ``/`` (browser page), ``/metrics``,
+``/healthz``.
+
+A stock SDK client with ``base_url="http://HOST:PORT/v1"`` connects to ``ws://HOST:PORT/v1/realtime?model=...``
+(it sends ``Authorization: Bearer ...``, which a local server accepts whatever the key). Browsers cannot set
+headers, so they may offer the ``realtime`` subprotocol, which is accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, WebSocket
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from thinkspeak.serve.config import ServerConfig
+from thinkspeak.serve.engines import Engines
+from thinkspeak.serve.metrics import ServerMetrics
+from thinkspeak.serve.protocol import ProtocolError, error_event
+from thinkspeak.serve.session import RealtimeSession
+
+log = logging.getLogger("thinkspeak.serve")
+
+TRY_AGAIN_LATER = 1013
+STATIC_DIR = resources.files("thinkspeak.serve") / "static"
+
+
+def create_app(engines: Engines, server: ServerConfig | None = None) -> FastAPI:
+    """An app serving ``engines`` to any number of independent sessions."""
+    server = server or ServerConfig()
+    metrics = ServerMetrics()
+    sessions: set[RealtimeSession] = set()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        for session in list(sessions):
+            await session.close()
+        engines.close()
+
+    app = FastAPI(title="thinkspeak realtime server", lifespan=lifespan)
+    app.state.engines = engines
+    app.state.metrics = metrics
+    app.state.sessions = sessions
+    app.state.server = server
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(str(STATIC_DIR / "index.html"), media_type="text/html")
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "sessions": len(sessions), "thinker": engines.thinker.name,
+                             "tts": engines.tts is not None, "asr": engines.asr is not None})
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.websocket("/v1/realtime")
+    async def realtime(ws: WebSocket, model: str | None = None) -> None:
+        offered = ws.scope.get("subprotocols") or []
+        await ws.accept(subprotocol="realtime" if "realtime" in offered else None)
+        if len(sessions) >= server.limits.max_sessions:
+            busy = ProtocolError("server_busy", f"the server holds its maximum of {server.limits.max_sessions} "
+                                 "sessions; try again later", type="server_error")
+            await ws.send_json(error_event(busy))
+            await ws.close(TRY_AGAIN_LATER)
+            return
+        session = RealtimeSession(engines, server, metrics, ws.send_text, model=model)
+        sessions.add(session)
+        try:
+            await session.open()
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                code = await session.handle(raw if raw is not None else message.get("bytes"))
+                if code is not None:
+                    await ws.close(code)
+                    break
+        finally:
+            sessions.discard(session)
+            await session.close()
+
+    return app

@@ -1,0 +1,195 @@
+"""Session and server configuration: the ``session`` object of the Realtime protocol and the server's limits.
+
+:class:`SessionConfig` is what ``session.update`` edits (only the fields present change; ``turn_detection:
+null`` switches to manual commits) and what ``session.created`` / ``session.updated`` report in full.
+Server VAD defaults follow OpenAI's: threshold 0.5, prefix_padding_ms 300, silence_duration_ms 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from thinkspeak.serve.protocol import ProtocolError
+
+#: pcm16 sample rates accepted on the wire: 24 kHz is the protocol's; 16 kHz is a thinkspeak extension
+#: (no resampling for clients that already capture at the engines' rate).
+PCM_RATES = (24000, 16000)
+
+#: top-level ``session`` fields accepted and echoed but without effect here (tools, tracing, ...).
+_INERT_FIELDS = {"type", "model", "tools", "tool_choice", "tracing", "include", "prompt", "truncation",
+                 "max_output_tokens", "id", "object", "expires_at"}
+
+
+@dataclass(frozen=True)
+class TurnDetection:
+    """Server VAD parameters (``audio.input.turn_detection`` with ``type: server_vad``)."""
+
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    create_response: bool = True
+    interrupt_response: bool = True
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"type": "server_vad", "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
+                "silence_duration_ms": self.silence_duration_ms, "create_response": self.create_response,
+                "interrupt_response": self.interrupt_response, "idle_timeout_ms": None}
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """The effective configuration of one Realtime session."""
+
+    model: str = "thinkspeak"
+    instructions: str = ""
+    output_modalities: tuple[str, ...] = ("audio",)
+    input_rate: int = 24000
+    output_rate: int = 24000
+    voice: str = "default"
+    transcription: bool = True
+    turn_detection: TurnDetection | None = field(default_factory=TurnDetection)
+
+    def to_wire(self, session_id: str) -> dict[str, Any]:
+        """The ``session`` object of session.created / session.updated."""
+        return {
+            "type": "realtime",
+            "object": "realtime.session",
+            "id": session_id,
+            "model": self.model,
+            "instructions": self.instructions,
+            "output_modalities": list(self.output_modalities),
+            "audio": {
+                "input": {
+                    "format": {"type": "audio/pcm", "rate": self.input_rate},
+                    "transcription": {"model": "whisper-base"} if self.transcription else None,
+                    "turn_detection": self.turn_detection.to_wire() if self.turn_detection else None,
+                    "noise_reduction": None,
+                },
+                "output": {"format": {"type": "audio/pcm", "rate": self.output_rate}, "voice": self.voice,
+                           "speed": 1.0},
+            },
+            "tools": [],
+            "tool_choice": "auto",
+            "max_output_tokens": "inf",
+        }
+
+    def updated(self, session: Any, event_id: str | None = None) -> SessionConfig:
+        """A copy with the fields of a ``session.update`` payload applied; ProtocolError names a bad field."""
+        if not isinstance(session, dict):
+            raise ProtocolError("invalid_value", "'session' must be an object", "session", event_id)
+        changes: dict[str, Any] = {}
+        for key, value in session.items():
+            path = f"session.{key}"
+            if key == "instructions":
+                changes["instructions"] = "" if value is None else _typed(value, str, path, event_id)
+            elif key == "output_modalities":
+                changes["output_modalities"] = _modalities(value, path, event_id)
+            elif key == "audio":
+                changes.update(self._audio_changes(value, path, event_id))
+            elif key not in _INERT_FIELDS:
+                raise ProtocolError("unknown_parameter", f"unknown session parameter '{key}'", path, event_id)
+        return replace(self, **changes)
+
+    def _audio_changes(self, audio: Any, path: str, event_id: str | None) -> dict[str, Any]:
+        audio = _typed(audio, dict, path, event_id)
+        changes: dict[str, Any] = {}
+        inp = _typed(audio.get("input") or {}, dict, f"{path}.input", event_id)
+        out = _typed(audio.get("output") or {}, dict, f"{path}.output", event_id)
+        if inp.get("format") is not None:
+            changes["input_rate"] = _pcm_rate(inp["format"], f"{path}.input.format", event_id)
+        if "transcription" in inp:
+            changes["transcription"] = inp["transcription"] is not None
+        if "turn_detection" in inp:
+            changes["turn_detection"] = _turn_detection(
+                inp["turn_detection"], self.turn_detection, f"{path}.input.turn_detection", event_id
+            )
+        if out.get("format") is not None:
+            changes["output_rate"] = _pcm_rate(out["format"], f"{path}.output.format", event_id)
+        if out.get("voice") is not None:
+            voice = out["voice"]
+            changes["voice"] = voice["id"] if isinstance(voice, dict) and "id" in voice else str(voice)
+        return changes
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """Per-connection guards against broken or abusive clients (each violation is an ``error`` event)."""
+
+    max_message_bytes: int = 1 << 20
+    messages_per_s: float = 200.0
+    message_burst: int = 400
+    max_audio_speed: float = 4.0
+    audio_burst_s: float = 10.0
+    max_errors: int = 50
+    error_window_s: float = 10.0
+    max_buffer_s: float = 120.0
+    max_sessions: int = 64
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything a server process needs besides its engines."""
+
+    session: SessionConfig = field(default_factory=SessionConfig)
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    barge_in_min_ms: int = 250
+    speculate_after_ms: int = 96
+    playout_lead_ms: int = 400
+    first_chunk_words: int = 3
+
+
+def _typed(value: Any, kind: type, path: str, event_id: str | None) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ProtocolError("invalid_value", f"'{path}' must be {kind.__name__}, got {value!r:.60}", path, event_id)
+    return value
+
+
+def _modalities(value: Any, path: str, event_id: str | None) -> tuple[str, ...]:
+    if value not in (["audio"], ["text"]):
+        raise ProtocolError("invalid_value", f"'{path}' must be [\"audio\"] or [\"text\"], got {value!r:.60}",
+                            path, event_id)
+    return tuple(value)
+
+
+def _pcm_rate(fmt: Any, path: str, event_id: str | None) -> int:
+    fmt = _typed(fmt, dict, path, event_id)
+    kind = fmt.get("type", "audio/pcm")
+    if kind != "audio/pcm":
+        raise ProtocolError("unsupported_audio_format",
+                            f"'{path}.type' must be 'audio/pcm' (pcm16 little-endian), got {kind!r:.40}",
+                            f"{path}.type", event_id)
+    rate = fmt.get("rate", 24000)
+    if rate not in PCM_RATES or isinstance(rate, bool):
+        raise ProtocolError("unsupported_audio_format", f"'{path}.rate' must be one of {PCM_RATES}, got {rate!r:.20}",
+                            f"{path}.rate", event_id)
+    return int(rate)
+
+
+def _turn_detection(value: Any, current: TurnDetection | None, path: str, event_id: str | None) -> TurnDetection | None:
+    if value is None:
+        return None
+    value = _typed(value, dict, path, event_id)
+    kind = value.get("type", "server_vad")
+    if kind != "server_vad":
+        raise ProtocolError("invalid_value", f"'{path}.type' must be 'server_vad' or the field null, got {kind!r:.40}",
+                            f"{path}.type", event_id)
+    base = current or TurnDetection()
+    changes: dict[str, Any] = {}
+    checks = {
+        "threshold": (float, 0.0, 1.0),
+        "prefix_padding_ms": (int, 0, 2000),
+        "silence_duration_ms": (int, 32, 5000),
+    }
+    for key, (kind_, low, high) in checks.items():
+        if value.get(key) is None:
+            continue
+        got = value[key]
+        if isinstance(got, bool) or not isinstance(got, int | float) or not low <= got <= high:
+            raise ProtocolError("invalid_value", f"'{path}.{key}' must be a number in [{low}, {high}], got {got!r:.20}",
+                                f"{path}.{key}", event_id)
+        changes[key] = kind_(got)
+    for key in ("create_response", "interrupt_response"):
+        if value.get(key) is not None:
+            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
+    return replace(base, **changes)

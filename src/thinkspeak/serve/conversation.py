@@ -1,0 +1,89 @@
+"""A session's conversation: its items in order and the multi-turn history the Thinker sees.
+
+Memory is per session and never shared (CleanS2S keeps one chat for all users, REFERENCE.md). Assistant
+items keep a :class:`~thinkspeak.serve.playout.PlayoutClock`, so after a barge-in or a client
+``conversation.item.truncate`` their text is cut to the words the user actually heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from thinkspeak.serve.playout import PlayoutClock
+
+
+@dataclass
+class Item:
+    """One conversation item. User items hear through ``transcript`` (a future resolved by ASR or at once for
+    typed text); assistant items hold what was said and, for audio, its playout clock."""
+
+    id: str
+    role: str
+    audio: np.ndarray | None = None
+    transcript: asyncio.Future[str] | None = None
+    text: str = ""
+    clock: PlayoutClock | None = None
+    audio_end_ms: float | None = None
+
+    @property
+    def heard(self) -> str:
+        """The text the user heard (assistant audio items) or the item's text."""
+        if self.clock is None:
+            return self.text
+        if self.audio_end_ms is None:
+            return " ".join(span.text for span in self.clock.spans)
+        return self.clock.heard_text(self.audio_end_ms)
+
+    def user_text(self) -> str | None:
+        """A user item's text once heard, else None."""
+        if self.transcript is None or not self.transcript.done() or self.transcript.cancelled():
+            return None
+        if self.transcript.exception() is not None:
+            return None
+        return self.transcript.result()
+
+
+@dataclass
+class Conversation:
+    """The ordered items of one session."""
+
+    items: list[Item] = field(default_factory=list)
+
+    def add(self, item: Item) -> str | None:
+        """Append ``item``; return the id of the item before it (``previous_item_id``)."""
+        previous = self.items[-1].id if self.items else None
+        self.items.append(item)
+        return previous
+
+    def get(self, item_id: str) -> Item | None:
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def delete(self, item_id: str) -> bool:
+        before = len(self.items)
+        self.items = [item for item in self.items if item.id != item_id]
+        return len(self.items) != before
+
+    def last_user(self) -> Item | None:
+        return next((item for item in reversed(self.items) if item.role == "user"), None)
+
+    def history(self, before: Item | None = None) -> tuple[tuple[str, str], ...]:
+        """(user text, assistant text as heard) pairs of the answered turns before ``before``."""
+        pairs: list[tuple[str, str]] = []
+        user: str | None = None
+        for item in self.items:
+            if item is before:
+                break
+            if item.role == "user":
+                user = item.user_text()
+            elif item.role == "assistant" and user:
+                pairs.append((user, item.heard))
+                user = None
+        return tuple(pairs)
+
+    def instructions(self, base: str) -> str:
+        """Session instructions followed by the text of any system items."""
+        extra = [item.text for item in self.items if item.role == "system" and item.text]
+        return "\n".join([base, *extra]).strip()

@@ -1,0 +1,80 @@
+"""The engines a server process shares between its sessions: Thinker backend, VAD factory, ASR, TTS.
+
+Loaded once per process (models are large; sessions are many). The VAD is recurrent, so each session gets
+its own from ``make_vad``. Blocking engine calls go to a small thread pool, never the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from thinkspeak.serve.listener import FrameVAD
+from thinkspeak.serve.talker import StreamingTTS
+from thinkspeak.serve.thinkers.base import ThinkerBackend
+
+
+class Transcriber(Protocol):
+    """What hearing by ASR needs (``thinkspeak.speech.asr.WhisperASR`` is one)."""
+
+    def transcribe(self, pcm: np.ndarray) -> Any: ...
+
+
+@dataclass
+class Engines:
+    """Everything model-shaped a session uses. ``tts=None`` allows text responses only."""
+
+    thinker: ThinkerBackend
+    make_vad: Callable[[], FrameVAD]
+    asr: Transcriber | None = None
+    tts: StreamingTTS | None = None
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="thinkspeak-engine"))
+
+    def __post_init__(self) -> None:
+        if self.asr is None and not self.thinker.hears_audio:
+            raise ValueError("engines need an ASR (asr=) unless the Thinker hears audio end to end")
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking engine call on the engine pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def transcribe(self, audio: np.ndarray) -> str:
+        """ASR transcript of 16 kHz ``audio`` ('' when there is no ASR or no audio)."""
+        if self.asr is None or audio.size == 0:
+            return ""
+        result = await self.run(self.asr.transcribe, audio)
+        return str(getattr(result, "text", result)).strip()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def load_engines(
+    *,
+    thinker: ThinkerBackend,
+    hearing: str = "asr",
+    tts: str | None = "piper",
+    asr_model_dir: str | None = None,
+) -> Engines:
+    """The default offline engines around ``thinker``: Silero VAD, Whisper-base ASR (also used for transcripts
+    on the end-to-end path), and the TTS named by ``tts`` (a ``thinkspeak.speech.tts.get_tts`` spec)."""
+    if hearing not in ("asr", "e2e"):
+        raise ValueError(f"hearing must be 'asr' or 'e2e', got {hearing!r}")
+    if hearing == "e2e" and not thinker.hears_audio:
+        raise ValueError(f"--e2e needs a local Thinker with an audio adapter; {thinker.name} hears text only")
+    from thinkspeak.speech.asr import WhisperASR
+    from thinkspeak.speech.tts import get_tts
+    from thinkspeak.speech.vad import SileroVAD
+
+    return Engines(
+        thinker=thinker,
+        make_vad=SileroVAD,
+        asr=WhisperASR(asr_model_dir),
+        tts=get_tts(tts) if tts else None,
+    )

@@ -1,0 +1,523 @@
+"""One Realtime session: the state machine between client events, the user's speech and the responses.
+
+Per connection there is one session with its own conversation, VAD, generation counter and tasks; nothing is
+shared with other sessions but the engines. The flow of a spoken turn with server VAD:
+
+1. ``start`` (speech began): ``input_audio_buffer.speech_started`` -- unless the assistant is talking, in
+   which case its output is *paused* and the speech is a possible barge-in;
+2. ``long`` (speech >= ``barge_in_min_ms``) during a possible barge-in: confirmed. The response is cancelled
+   through the generation counter, ``speech_started`` tells the client to drop queued audio, and the
+   assistant item is cut to what was played (``conversation.item.truncated``);
+3. ``pause`` (tentative end of turn): hearing and decoding start *speculatively*, buffered;
+4. ``resume``: the speculation is discarded (the client never saw it);
+5. ``end`` (``silence_duration_ms`` confirmed): ``speech_stopped``, ``committed``, the user item, and the
+   speculative response goes live (or a fresh one starts). An unconfirmed barge-in that ends here was a false
+   interruption: the paused answer resumes and the noise is dropped.
+
+Everything the client sends is validated; mistakes become ``error`` events, abuse a policy close (1008).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from thinkspeak.audio import pcm16_to_float, resample
+from thinkspeak.serve import protocol as P
+from thinkspeak.serve.cancel import Generation, Turn
+from thinkspeak.serve.config import ServerConfig, SessionConfig
+from thinkspeak.serve.conversation import Conversation, Item
+from thinkspeak.serve.engines import Engines
+from thinkspeak.serve.listener import Listener
+from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
+from thinkspeak.serve.protocol import ClientEvent, ProtocolError
+from thinkspeak.serve.ratelimit import ErrorWindow, TokenBucket
+from thinkspeak.serve.response import ResponseRun, RunContext
+from thinkspeak.serve.turns import SAMPLE_RATE, TurnEvent, TurnParams
+
+log = logging.getLogger("thinkspeak.serve")
+
+POLICY_VIOLATION = 1008
+MIN_COMMIT_MS = 100
+
+
+@dataclass
+class Speech:
+    """The user's speech segment in progress; ``announced`` once speech_started went out."""
+
+    item_id: str
+    start_sample: int
+    announced: bool
+
+
+@dataclass
+class Speculation:
+    """A response started at a tentative end of turn, valid only if the turn ends at ``end_sample``."""
+
+    end_sample: int
+    item: Item
+    run: ResponseRun
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A turn event from the input thread, with the segment audio and end-of-speech wall time it needs."""
+
+    event: TurnEvent
+    audio: np.ndarray | None
+    speech_end: float | None
+
+
+class RealtimeSession:
+    """Serve one client; feed it raw messages with :meth:`handle`, :meth:`close` it when the socket goes."""
+
+    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics,
+                 send_text: Callable[[str], Awaitable[None]], *, model: str | None = None) -> None:
+        self.id = P.new_id("sess")
+        self.engines = engines
+        self.server = server
+        self.metrics = metrics
+        self.config: SessionConfig = server.session
+        if model:
+            self.config = replace(self.config, model=model)
+        self.generation = Generation()
+        self.conversation = Conversation()
+        self.output_gate = asyncio.Event()
+        self.output_gate.set()
+        self.run: ResponseRun | None = None
+        self.last_audio_item: Item | None = None
+        self.speech: Speech | None = None
+        self.spec: Speculation | None = None
+        self.closed = False
+        self._send_text = send_text
+        self._send_lock = asyncio.Lock()
+        limits = server.limits
+        self.listener = Listener(engines.make_vad(), self.config.input_rate, self._turn_params(),
+                                 max_buffer_s=limits.max_buffer_s)
+        self._messages = TokenBucket(limits.messages_per_s, limits.message_burst)
+        self._audio = TokenBucket(limits.max_audio_speed, limits.audio_burst_s)
+        self._errors = ErrorWindow(limits.max_errors, limits.error_window_s)
+        self._input: asyncio.Queue = asyncio.Queue(maxsize=64)
+        self._tasks: set[asyncio.Task] = set()
+        self._input_task = asyncio.create_task(self._input_worker(), name=f"input-{self.id}")
+
+    # ------------------------------------------------------------------ output
+    async def send(self, event: dict[str, Any], turn: Turn | None = None,
+                   on_sent: Callable[[float], None] | None = None) -> None:
+        """Write one server event; events of a cancelled turn are dropped here, at the last moment."""
+        async with self._send_lock:
+            if self.closed or (turn is not None and turn.cancelled):
+                return
+            try:
+                await self._send_text(json.dumps(event))
+            except Exception:  # the socket is gone; the app's receive loop will close the session
+                self.closed = True
+                return
+            if on_sent is not None:
+                on_sent(time.monotonic())
+
+    async def emit(self, kind: str, **fields: Any) -> None:
+        await self.send(P.server_event(kind, **fields))
+
+    async def open(self) -> None:
+        self.metrics.sessions.inc()
+        await self.emit("session.created", session=self.config.to_wire(self.id))
+
+    async def close(self) -> None:
+        """The client is gone: cancel every piece of work at once, send nothing more."""
+        if self.closed and self._input_task.done():
+            return
+        self.closed = True
+        self.generation.cancel()
+        for task in [self._input_task, *self._tasks]:
+            task.cancel()
+        if self.run is not None:
+            await self.run.stop("client_disconnected")
+        if self.spec is not None:
+            await self.spec.run.stop("client_disconnected")
+        self.metrics.sessions.dec()
+
+    # ------------------------------------------------------------------ input
+    async def handle(self, raw: str | bytes | None) -> int | None:
+        """Process one client message; return a close code when the client must be disconnected."""
+        now = time.monotonic()
+        try:
+            if not self._messages.take(1, now):
+                raise ProtocolError("rate_limit_exceeded", "too many messages; slow down", type="rate_limit_error")
+            if not isinstance(raw, str):
+                raise ProtocolError("invalid_json", "send events as JSON text frames, not binary frames")
+            await self.dispatch(P.parse_client_event(raw, max_bytes=self.server.limits.max_message_bytes))
+        except ProtocolError as err:
+            return await self.error(err, now)
+        return None
+
+    async def error(self, err: ProtocolError, now: float | None = None) -> int | None:
+        self.metrics.errors.labels(err.code).inc()
+        await self.send(P.error_event(err))
+        if self._errors.add(time.monotonic() if now is None else now):
+            log.warning("session %s closed for abuse (%s)", self.id, err.code)
+            return POLICY_VIOLATION
+        return None
+
+    async def dispatch(self, event: ClientEvent) -> None:
+        handler = getattr(self, "_on_" + event.type.replace(".", "_"))
+        await handler(event)
+
+    async def _on_session_update(self, event: ClientEvent) -> None:
+        before = self.config
+        self.config = self.config.updated(event.field("session", dict), event.event_id)
+        if (before.input_rate, before.turn_detection) != (self.config.input_rate, self.config.turn_detection):
+            await self._forget_speech()
+            await self._input.put(("configure", self.config.input_rate, self._turn_params()))
+        await self.emit("session.updated", session=self.config.to_wire(self.id))
+
+    async def _on_input_audio_buffer_append(self, event: ClientEvent) -> None:
+        pcm = _decode_audio(event.field("audio", str), "audio", event.event_id)
+        if not pcm:
+            return
+        seconds = len(pcm) / 2 / self.config.input_rate
+        if not self._audio.take(seconds, time.monotonic()):
+            raise ProtocolError("rate_limit_exceeded", f"audio is arriving faster than "
+                                f"{self.server.limits.max_audio_speed}x real time; dropped", "audio",
+                                event.event_id, type="rate_limit_error")
+        await self._input.put(("audio", pcm, time.monotonic()))
+
+    async def _on_input_audio_buffer_commit(self, event: ClientEvent) -> None:
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        await self._input.put(("commit", done))
+        start, audio = await done
+        if audio.size < MIN_COMMIT_MS * SAMPLE_RATE // 1000:
+            raise ProtocolError("input_audio_buffer_commit_empty",
+                                f"buffer too small: {audio.size * 1000 // SAMPLE_RATE} ms < {MIN_COMMIT_MS} ms",
+                                None, event.event_id)
+        item_id = self.speech.item_id if self.speech else P.new_id("item")
+        self.speech = None
+        await self._discard_speculation()
+        await self._commit_user_audio(Item(item_id, "user", audio=audio), self._hear(audio))
+
+    async def _on_input_audio_buffer_clear(self, event: ClientEvent) -> None:
+        await self._forget_speech()
+        await self._input.put(("clear",))
+        await self.emit("input_audio_buffer.cleared")
+
+    async def _on_conversation_item_create(self, event: ClientEvent) -> None:
+        raw = event.field("item", dict)
+        item = self._item_from_client(raw, event.event_id)
+        previous = self.conversation.add(item)
+        wire = self._item_wire(item)
+        await self.emit("conversation.item.added", previous_item_id=previous, item=wire)
+        await self.emit("conversation.item.done", previous_item_id=previous, item=wire)
+        if item.audio is not None and item.transcript is not None:
+            self._spawn(self._announce_transcript(item))
+
+    async def _on_conversation_item_truncate(self, event: ClientEvent) -> None:
+        item_id = event.field("item_id", str)
+        audio_end_ms = event.field("audio_end_ms", int)
+        content_index = event.field("content_index", int, required=False, default=0)
+        item = self.conversation.get(item_id)
+        if item is None or item.role != "assistant" or item.clock is None:
+            raise ProtocolError("invalid_value", f"no assistant audio item '{item_id[:60]}' to truncate", "item_id",
+                                event.event_id)
+        if content_index != 0 or audio_end_ms < 0:
+            raise ProtocolError("invalid_value", "content_index must be 0 and audio_end_ms >= 0", "audio_end_ms",
+                                event.event_id)
+        if audio_end_ms > item.clock.sent_ms:
+            raise ProtocolError("invalid_value", f"audio_end_ms {audio_end_ms} is beyond the item's audio "
+                                f"({item.clock.sent_ms:.0f} ms)", "audio_end_ms", event.event_id)
+        item.audio_end_ms = float(audio_end_ms)
+        await self.emit("conversation.item.truncated", item_id=item.id, content_index=0, audio_end_ms=audio_end_ms)
+
+    async def _on_conversation_item_delete(self, event: ClientEvent) -> None:
+        item_id = event.field("item_id", str)
+        if not self.conversation.delete(item_id):
+            raise ProtocolError("invalid_value", f"no item '{item_id[:60]}'", "item_id", event.event_id)
+        await self.emit("conversation.item.deleted", item_id=item_id)
+
+    async def _on_response_create(self, event: ClientEvent) -> None:
+        options = event.field("response", dict, required=False, default={})
+        if self._responding():
+            raise ProtocolError("conversation_already_has_active_response",
+                                "a response is in progress; cancel it first", None, event.event_id)
+        user = self.conversation.last_user()
+        if user is None:
+            raise ProtocolError("invalid_value", "the conversation has no user item to respond to", None,
+                                event.event_id)
+        config = self.config
+        if options.get("output_modalities") is not None:
+            wanted = config.updated({"output_modalities": options["output_modalities"]}, event.event_id)
+            config = replace(config, output_modalities=wanted.output_modalities)
+        instructions = options.get("instructions")
+        await self._discard_speculation()
+        await self._start_response(user, TurnTimeline(P.new_id("resp")), config=config,
+                                   instructions=instructions if isinstance(instructions, str) else None)
+
+    async def _on_response_cancel(self, event: ClientEvent) -> None:
+        if not self._responding():
+            raise ProtocolError("response_cancel_not_active", "there is no response to cancel", None, event.event_id)
+        await self.run.stop("client_cancelled")
+
+    # ------------------------------------------------------------------ the input thread
+    async def _input_worker(self) -> None:
+        """Apply queued audio/commands in a worker thread (batched), then act on the turn events on the loop."""
+        while True:
+            batch = [await self._input.get()]
+            while not self._input.empty() and len(batch) < 32:
+                batch.append(self._input.get_nowait())
+            results = await asyncio.to_thread(self._apply, batch)
+            for command, result in zip(batch, results, strict=True):
+                if command[0] == "commit":
+                    command[1].set_result(result)
+                for heard in result if command[0] == "audio" else ():
+                    await self._on_turn(heard)
+
+    def _apply(self, batch: list[tuple]) -> list[Any]:
+        out: list[Any] = []
+        for command in batch:
+            kind = command[0]
+            if kind == "audio":
+                events = self.listener.feed(command[1], command[2])
+                out.append([self._heard(e) for e in events])
+            elif kind == "commit":
+                out.append(self.listener.take())
+            elif kind == "clear":
+                out.append(self.listener.clear())
+            else:
+                out.append(self.listener.configure(command[1], command[2]))
+        return out
+
+    def _heard(self, event: TurnEvent) -> Heard:
+        if event.kind not in ("pause", "end"):
+            return Heard(event, None, None)
+        return Heard(event, self.listener.audio(event.start_sample, event.end_sample),
+                     self.listener.arrival(event.end_sample - 1))
+
+    def _turn_params(self) -> TurnParams | None:
+        td = self.config.turn_detection
+        if td is None:
+            return None
+        return TurnParams(threshold=td.threshold, prefix_padding_ms=td.prefix_padding_ms,
+                          silence_duration_ms=td.silence_duration_ms, long_ms=self.server.barge_in_min_ms,
+                          speculate_after_ms=min(self.server.speculate_after_ms, td.silence_duration_ms))
+
+    # ------------------------------------------------------------------ turn taking
+    async def _on_turn(self, heard: Heard) -> None:
+        event, td = heard.event, self.config.turn_detection
+        if td is None:
+            return
+        if event.kind == "start":
+            barge = td.interrupt_response and self._assistant_audible()
+            self.speech = Speech(P.new_id("item"), event.start_sample, announced=not barge)
+            if barge:
+                self.output_gate.clear()
+            else:
+                await self.emit("input_audio_buffer.speech_started", audio_start_ms=event.start_ms,
+                                item_id=self.speech.item_id)
+        elif self.speech is None:
+            return
+        elif event.kind == "long" and not self.speech.announced:
+            await self._barge_in()
+        elif event.kind == "pause" and self.speech.announced and td.create_response and not self._responding():
+            await self._speculate(heard)
+        elif event.kind == "resume":
+            await self._discard_speculation()
+        elif event.kind == "end":
+            await self._end_of_speech(heard)
+
+    def _assistant_audible(self) -> bool:
+        """True while a response runs or its audio is still playing at the client (estimated)."""
+        if self._responding():
+            return True
+        item = self.last_audio_item
+        return item is not None and item.clock is not None and item.clock.queued_s(time.monotonic()) > 0
+
+    def _responding(self) -> bool:
+        return self.run is not None and not self.run.finished
+
+    async def _barge_in(self) -> None:
+        """Confirmed interruption: flush the client, cancel the answer, cut its item to what was played."""
+        self.metrics.barge_ins.labels("confirmed").inc()
+        speech = self.speech
+        speech.announced = True
+        await self.emit("input_audio_buffer.speech_started", audio_start_ms=speech.start_sample * 1000 // SAMPLE_RATE,
+                        item_id=speech.item_id)
+        item = self.last_audio_item
+        played = None
+        if item is not None and item.clock is not None and item.audio_end_ms is None:
+            played = min(item.clock.played_ms(time.monotonic()), item.clock.sent_ms)
+            item.audio_end_ms = played
+        if self._responding():
+            await self.run.stop("turn_detected")
+        self.output_gate.set()
+        if played is not None:
+            await self.emit("conversation.item.truncated", item_id=item.id, content_index=0,
+                            audio_end_ms=int(played))
+
+    async def _speculate(self, heard: Heard) -> None:
+        await self._discard_speculation()
+        item = Item(self.speech.item_id, "user", audio=heard.audio)
+        item.transcript = self._hear(heard.audio)
+        timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
+        run = self._new_run(item, timeline, live=False)
+        self.spec = Speculation(heard.event.end_sample, item, run)
+        run.start(self._finished)
+
+    async def _discard_speculation(self) -> None:
+        spec, self.spec = self.spec, None
+        if spec is None:
+            return
+        self.metrics.speculation.labels("discarded").inc()
+        await spec.run.stop("speculation_discarded")
+        if spec.item.transcript is not None:
+            spec.item.transcript.cancel()
+
+    async def _end_of_speech(self, heard: Heard) -> None:
+        speech, self.speech = self.speech, None
+        if not speech.announced:
+            self.metrics.barge_ins.labels("false").inc()
+            self.output_gate.set()
+            return
+        event = heard.event
+        await self.emit("input_audio_buffer.speech_stopped", audio_end_ms=event.end_ms, item_id=speech.item_id)
+        stopped = time.monotonic()
+        spec, self.spec = self.spec, None
+        if spec is not None and spec.end_sample != event.end_sample:
+            self.spec = spec
+            await self._discard_speculation()
+            spec = None
+        item = spec.item if spec is not None else Item(speech.item_id, "user", audio=heard.audio)
+        transcript = item.transcript if spec is not None else self._hear(heard.audio)
+        await self._commit_user_audio(item, transcript)
+        if not self.config.turn_detection.create_response or self._responding():
+            return
+        if spec is not None:
+            self.metrics.speculation.labels("committed").inc()
+            spec.run.timeline.mark("speech_stopped", stopped)
+            self._adopt(spec.run)
+            await spec.run.go_live()
+        else:
+            timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
+            timeline.mark("speech_stopped", stopped)
+            await self._start_response(item, timeline)
+
+    async def _forget_speech(self) -> None:
+        self.speech = None
+        self.output_gate.set()
+        await self._discard_speculation()
+
+    # ------------------------------------------------------------------ items and responses
+    def _hear(self, audio: np.ndarray) -> asyncio.Task:
+        return asyncio.create_task(self.engines.transcribe(audio), name=f"hear-{self.id}")
+
+    async def _commit_user_audio(self, item: Item, transcript: asyncio.Task) -> None:
+        item.transcript = transcript
+        previous = self.conversation.add(item)
+        await self.emit("input_audio_buffer.committed", item_id=item.id, previous_item_id=previous)
+        await self.emit("conversation.item.added", previous_item_id=previous, item=self._item_wire(item))
+        self._spawn(self._announce_transcript(item))
+
+    async def _announce_transcript(self, item: Item) -> None:
+        try:
+            text = await item.transcript
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:  # ASR failure: report it, keep the session
+            log.exception("transcription failed")
+            await self.emit("conversation.item.input_audio_transcription.failed", item_id=item.id, content_index=0,
+                            error={"type": "server_error", "code": "transcription_failed", "message": str(exc)[:300]})
+            return
+        seconds = 0.0 if item.audio is None else round(item.audio.size / SAMPLE_RATE, 3)
+        await self.emit("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0,
+                        transcript=text, usage={"type": "duration", "seconds": seconds})
+        await self.emit("conversation.item.done", item=self._item_wire(item))
+
+    def _new_run(self, user: Item, timeline: TurnTimeline, *, live: bool, config: SessionConfig | None = None,
+                 instructions: str | None = None) -> ResponseRun:
+        ctx = RunContext(self.engines, self.server, config or self.config, self.metrics, self.send, self.output_gate)
+        base = self.config.instructions if instructions is None else instructions
+        return ResponseRun(ctx, self.generation.begin(), user, history=self.conversation.history(before=user),
+                           instructions=self.conversation.instructions(base), timeline=timeline, live=live)
+
+    async def _start_response(self, user: Item, timeline: TurnTimeline, *, config: SessionConfig | None = None,
+                              instructions: str | None = None) -> None:
+        run = self._new_run(user, timeline, live=True, config=config, instructions=instructions)
+        self._adopt(run)
+        run.start(self._finished)
+
+    def _adopt(self, run: ResponseRun) -> None:
+        """Make ``run`` the session's response; its item joins the conversation."""
+        self.run = run
+        self.conversation.add(run.item)
+        if run.audio:
+            self.last_audio_item = run.item
+
+    def _finished(self, run: ResponseRun) -> None:
+        if run.status == "skipped":
+            self.conversation.delete(run.item.id)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _item_wire(self, item: Item) -> dict[str, Any]:
+        if item.role == "assistant":
+            return P.assistant_item(item.id, transcript=item.heard, status="completed", audio=item.clock is not None)
+        if item.role == "system":
+            return {"id": item.id, "object": "realtime.item", "type": "message", "role": "system",
+                    "status": "completed", "content": [{"type": "input_text", "text": item.text}]}
+        return P.user_item(item.id, transcript=item.user_text(), audio=item.audio is not None)
+
+    def _item_from_client(self, raw: dict[str, Any], event_id: str | None) -> Item:
+        """A conversation item from ``conversation.item.create``: messages with text or pcm16 audio content."""
+        role, content = raw.get("role"), raw.get("content")
+        if raw.get("type", "message") != "message" or role not in ("user", "assistant", "system"):
+            raise ProtocolError("invalid_value", "item must be a message with role user, assistant or system",
+                                "item.role", event_id)
+        if not isinstance(content, list) or not content or not all(isinstance(c, dict) for c in content):
+            raise ProtocolError("invalid_value", "item.content must be a non-empty list of parts", "item.content",
+                                event_id)
+        item_id = raw["id"] if isinstance(raw.get("id"), str) and raw["id"] else P.new_id("item")
+        if self.conversation.get(item_id) is not None:
+            raise ProtocolError("invalid_value", f"item id '{item_id[:60]}' already exists", "item.id", event_id)
+        texts, audio = [], []
+        for i, part in enumerate(content):
+            if part.get("type") == "input_audio" and role == "user":
+                pcm = _decode_audio(part.get("audio"), f"item.content[{i}].audio", event_id)
+                audio.append(pcm16_to_float(pcm))
+            elif isinstance(part.get("text", part.get("transcript")), str):
+                texts.append(part.get("text", part.get("transcript")))
+            else:
+                raise ProtocolError("invalid_value", f"unsupported content part {part.get('type')!r:.40}",
+                                    f"item.content[{i}]", event_id)
+        item = Item(item_id, role, text=" ".join(texts).strip())
+        if audio:
+            item.audio = resample(np.concatenate(audio), self.config.input_rate, SAMPLE_RATE)
+            item.transcript = self._hear(item.audio)
+        elif role == "user":
+            item.transcript = asyncio.get_running_loop().create_future()
+            item.transcript.set_result(item.text)
+        return item
+
+
+def _decode_audio(value: Any, param: str, event_id: str | None) -> bytes:
+    """Base64 pcm16 from a client field, or ProtocolError naming ``param``."""
+    if not isinstance(value, str):
+        raise ProtocolError("invalid_value", f"'{param}' must be a base64 string", param, event_id)
+    try:
+        pcm = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("invalid_audio", f"'{param}' is not valid base64", param, event_id) from None
+    if len(pcm) % 2:
+        raise ProtocolError("invalid_audio", f"'{param}' must hold whole 16-bit samples, got {len(pcm)} bytes",
+                            param, event_id)
+    return pcm
+

@@ -1,0 +1,65 @@
+"""A local Thinker (the shipped default, a trained folder, or any Qwen2-family HF folder) decoded in-process.
+
+Decoding is :class:`thinkspeak.decode.TiSDecoder` (thinking-in-speaking: p spoken tokens, then q reasoning
+tokens, Mini-Omni-Reasoner §3), run in its own thread per response so the event loop never waits on the
+model; the decoder's iterator is consumed through :func:`~thinkspeak.serve.threads.iterate_in_thread`,
+which also stops it at the next token once the turn is cancelled. With ``hears_audio`` the question's
+16 kHz audio goes straight into the Thinker's audio adapter (Mini-Omni §3.1, the end-to-end path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from thinkspeak.serve.cancel import Turn
+from thinkspeak.serve.thinkers.base import ThinkRequest
+from thinkspeak.serve.threads import iterate_in_thread
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    """Decoder arguments for the server: greedy by default, answers capped at ``max_steps``."""
+
+    mode: str = "tis"
+    max_steps: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+
+
+class LocalThinker:
+    """Serve a :class:`thinkspeak.model.Thinker` (one model shared by every session; state is per stream)."""
+
+    def __init__(self, thinker: Any, *, hears_audio: bool = False, settings: DecodeSettings = DecodeSettings(),
+                 name: str = "thinker") -> None:
+        from thinkspeak.decode import TiSDecoder
+
+        if hears_audio and getattr(thinker, "adapter", None) is None:
+            raise ValueError("end-to-end hearing needs a Thinker with an audio adapter; this one has none")
+        self.name = name
+        self.hears_audio = hears_audio
+        self.decoder = TiSDecoder(thinker, p=thinker.config.p, q=thinker.config.q, mode=settings.mode,
+                                  max_steps=settings.max_steps, temperature=settings.temperature,
+                                  top_p=settings.top_p)
+
+    @classmethod
+    def load(cls, path: str | Path | None, **kwargs: Any) -> LocalThinker:
+        """Load ``path`` (None: the shipped default Thinker)."""
+        from thinkspeak.model import Thinker
+
+        thinker = Thinker.load(path)
+        return cls(thinker, name=str(path) if path is not None else "thinker-default", **kwargs)
+
+    def stream(self, request: ThinkRequest, turn: Turn) -> AsyncIterator:
+        history = list(request.history)
+        if request.audio is not None and self.hears_audio:
+            def make_iter():
+                return self.decoder.stream(audio=request.audio, history=history, cancel=turn)
+        elif request.text is not None:
+            def make_iter():
+                return self.decoder.stream(text=request.text, history=history, cancel=turn)
+        else:
+            raise ValueError("this Thinker hears text only; give the request a transcript (ASR hearing)")
+        return iterate_in_thread(make_iter, turn, maxsize=64, name="thinkspeak-decoder")

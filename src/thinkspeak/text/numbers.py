@@ -1,0 +1,603 @@
+"""Numbers as a person says them, and back.
+
+Spoken-math data (Mini-Omni-Reasoner §3.3, "rewrite: no LaTeX, no symbols") needs every quantity in a
+question and a response readable by a TTS engine, and Spoken-MQA scoring needs the inverse: the digits
+inside an ASR transcript ("the answer is one hundred and twenty three" -> "the answer is 123").
+
+* :func:`number_to_words` - one value: ints of any sign up to the quintillions, decimals read digit by digit
+  after "point" ("three point one four"), fractions with ordinal denominators ("three quarters", "two
+  fifths", "seven halves") or "over" when the denominator has no common ordinal ("five over one hundred
+  twenty-three"). American style: no "and" inside integers.
+* :func:`spoken_form` - running text: money ("$4.50" -> "four dollars and fifty cents"), percents, times
+  ("3:05" -> "three oh five"), fractions, mixed numbers ("1 1/2" -> "one and a half"), ordinals ("21st"),
+  negatives, thousands separators and the operators + - x / = between numbers.
+* :func:`words_to_digits` - the inverse on running text, robust to how people and ASR write numbers:
+  "one hundred and twenty three", "twenty-five", "3 point 5", "a thousand", "2 million", "minus four",
+  "three and a half", "seven over two", "fifty percent", "four dollars and fifty cents".
+  Integers print without separators, decimals keep their spoken digits, fractions print as ``n/d``,
+  mixed numbers as a decimal when exact (else ``n/d``), money as ``$D.CC``, percents as ``N%``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+         "sixteen seventeen eighteen nineteen").split()
+TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+SCALES = ("thousand", "million", "billion", "trillion", "quadrillion", "quintillion")
+MAX_ABS = 10 ** (3 * (len(SCALES) + 1))
+
+_ORDINAL_UNITS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+                  "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth").split()
+_ORDINAL_TENS = "_ _ twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
+
+# Denominators said with an ordinal word ("two fifths"); any other denominator is said with "over".
+_DENOMINATOR_WORDS: dict[int, tuple[str, str]] = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+for _d in (3, *range(5, 20)):
+    _DENOMINATOR_WORDS[_d] = (_ORDINAL_UNITS[_d], _ORDINAL_UNITS[_d] + "s")
+for _d in range(20, 100, 10):
+    _DENOMINATOR_WORDS[_d] = (_ORDINAL_TENS[_d // 10], _ORDINAL_TENS[_d // 10] + "s")
+_DENOMINATOR_WORDS[100] = ("hundredth", "hundredths")
+_DENOMINATOR_WORDS[1000] = ("thousandth", "thousandths")
+
+
+def _below_thousand(n: int) -> list[str]:
+    words: list[str] = []
+    hundreds, rest = divmod(n, 100)
+    if hundreds:
+        words += [UNITS[hundreds], "hundred"]
+    if rest >= 20:
+        tens, unit = divmod(rest, 10)
+        words.append(TENS[tens] + (f"-{UNITS[unit]}" if unit else ""))
+    elif rest or not words:
+        words.append(UNITS[rest])
+    return words
+
+
+def _int_words(n: int) -> str:
+    if abs(n) >= MAX_ABS:
+        raise ValueError(f"value must have absolute value below 10**{3 * (len(SCALES) + 1)}, got {n}")
+    if n < 0:
+        return "negative " + _int_words(-n)
+    if n == 0:
+        return "zero"
+    groups: list[str] = []
+    scale = 0
+    while n:
+        n, group = divmod(n, 1000)
+        if group:
+            words = _below_thousand(group)
+            if scale:
+                words.append(SCALES[scale - 1])
+            groups.insert(0, " ".join(words))
+        scale += 1
+    return " ".join(groups)
+
+
+def ordinal_words(n: int) -> str:
+    """``21 -> 'twenty-first'``, ``100 -> 'one hundredth'``."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    words = _int_words(n)
+    head, sep, last = words.rpartition(" ")
+    stem, hyphen, unit = last.rpartition("-")
+    if unit in UNITS:
+        unit = _ORDINAL_UNITS[UNITS.index(unit)]
+    elif unit in TENS:
+        unit = _ORDINAL_TENS[TENS.index(unit)]
+    else:
+        unit += "th"
+    return f"{head}{sep}{stem}{hyphen}{unit}"
+
+
+def _decimal_words(d: Decimal) -> str:
+    sign, text = ("negative ", str(-d)) if d < 0 else ("", str(d))
+    whole, _, frac = text.partition(".")
+    spoken = _int_words(int(whole))
+    if frac:
+        spoken += " point " + " ".join(UNITS[int(c)] for c in frac)
+    return sign + spoken
+
+
+def _fraction_words(f: Fraction) -> str:
+    if f.denominator == 1:
+        return _int_words(f.numerator)
+    if f < 0:
+        return "negative " + _fraction_words(-f)
+    num, den = f.numerator, f.denominator
+    if den in _DENOMINATOR_WORDS:
+        singular, plural = _DENOMINATOR_WORDS[den]
+        return f"{_int_words(num)} {singular if num == 1 else plural}"
+    return f"{_int_words(num)} over {_int_words(den)}"
+
+
+def _to_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"value must be a number like '42', '-2.5' or '3/4', got {text!r}") from None
+
+
+def number_to_words(value: int | float | Fraction | Decimal | str) -> str:
+    """Say one number: ``-3 -> 'negative three'``, ``'3.5' -> 'three point five'``,
+    ``Fraction(3, 4) -> 'three quarters'``, ``1234567 -> 'one million two hundred thirty-four thousand five
+    hundred sixty-seven'``. Floats are read through their shortest repr; decimals keep their digits
+    ("2.50" -> "two point five zero"); strings may carry thousands separators or be ``n/d``."""
+    if isinstance(value, bool):
+        raise ValueError(f"value must be a number, got the bool {value!r}")
+    if isinstance(value, int):
+        return _int_words(value)
+    if isinstance(value, Fraction):
+        return _fraction_words(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"value must be finite, got {value!r}")
+        value = Decimal(repr(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if re.fullmatch(r"-?\d+/\d+", text):
+            num, den = text.split("/")
+            if int(den) == 0:
+                raise ValueError(f"value has a zero denominator: {value!r}")
+            return _fraction_words(Fraction(int(num), int(den)))
+        if not re.fullmatch(r"-?(\d+\.?\d*|\.\d+)", text):
+            raise ValueError(f"value must be a number like '42', '-2.5' or '3/4', got {value!r}")
+        value = _to_decimal(text)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"value must be finite, got {value!r}")
+        if value == value.to_integral_value() and "." not in str(value) and "E" not in str(value).upper():
+            return _int_words(int(value))
+        return _decimal_words(Decimal(format(value, "f")))
+    raise ValueError(f"value must be an int, float, Fraction, Decimal or str, got {type(value).__name__}")
+
+
+def money_words(amount: Decimal | str) -> str:
+    """``'4.50' -> 'four dollars and fifty cents'``, ``'0.75' -> 'seventy-five cents'``, ``'1' -> 'one dollar'``."""
+    d = _to_decimal(str(amount).replace(",", ""))
+    if d < 0:
+        return "negative " + money_words(-d)
+    cents_total = d * 100
+    if cents_total != cents_total.to_integral_value():
+        return number_to_words(d) + " dollars"
+    dollars, cents = divmod(int(cents_total), 100)
+    parts = []
+    if dollars or not cents:
+        parts.append(f"{_int_words(dollars)} {'dollar' if dollars == 1 else 'dollars'}")
+    if cents:
+        parts.append(f"{_int_words(cents)} {'cent' if cents == 1 else 'cents'}")
+    return " and ".join(parts)
+
+
+def time_words(hours: int, minutes: int) -> str:
+    """Clock times: ``(3, 0) -> "three o'clock"``, ``(3, 5) -> 'three oh five'``, ``(10, 45) -> 'ten forty-five'``."""
+    if not 0 <= hours <= 23 or not 0 <= minutes <= 59:
+        raise ValueError(f"time must be hours 0-23 and minutes 0-59, got {hours}:{minutes:02d}")
+    if minutes == 0:
+        return f"{_int_words(hours)} o'clock"
+    if minutes < 10:
+        return f"{_int_words(hours)} oh {_int_words(minutes)}"
+    return f"{_int_words(hours)} {_int_words(minutes)}"
+
+
+# --- running text -> words ---------------------------------------------------------------------------
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_OPERATORS = {"+": "plus", "-": "minus", "−": "minus", "×": "times", "x": "times", "*": "times",
+              "÷": "divided by", "/": "divided by"}
+_SPOKEN_PATTERN = re.compile(
+    rf"""
+    (?P<money>-?\$(?P<amount>{_NUM}))
+  | (?P<time>\b(?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)\b)
+  | (?P<mixed>(?<![\d.])(?P<mw>\d+)\s+(?P<mn>\d+)/(?P<md>\d+)(?![\d/]))
+  | (?P<frac>(?<![\d./])(?P<fneg>-)?(?P<fn>\d+)/(?P<fd>\d+)(?![\d/]))
+  | (?P<ordinal>\b(?P<on>\d+)(?:st|nd|rd|th)\b)
+  | (?P<percent>(?P<pneg>-)?(?P<pv>{_NUM})\s?%)
+  | (?P<op>(?<=\d)\s*(?P<sym>[+\-−×x*÷/])\s*(?=[$]?[\d.]))
+  | (?P<eq>\s*=\s*)
+  | (?P<num>(?P<nneg>(?<![\w.])-)?(?P<nv>{_NUM}))
+    """,
+    re.VERBOSE,
+)
+
+
+def _mixed_words(whole: int, frac: Fraction) -> str:
+    if frac.numerator == 1 and frac.denominator in (2, 3, 4):
+        return f"{_int_words(whole)} and a {_DENOMINATOR_WORDS[frac.denominator][0]}"
+    return f"{_int_words(whole)} and {_fraction_words(frac)}"
+
+
+def _spoken_match(m: re.Match[str]) -> str:
+    if m["money"]:
+        words = money_words(m["amount"])
+        return ("negative " + words) if m["money"].startswith("-") else words
+    if m["time"]:
+        return time_words(int(m["hh"]), int(m["mm"]))
+    if m["mixed"]:
+        den = int(m["md"])
+        if den == 0:
+            return m["mixed"]
+        return _mixed_words(int(m["mw"]), Fraction(int(m["mn"]), den))
+    if m["frac"]:
+        if int(m["fd"]) == 0:
+            return m["frac"]
+        num, den = int(m["fn"]), int(m["fd"])
+        words = f"{_int_words(num)} {_DENOMINATOR_WORDS[den][num != 1]}" if den in _DENOMINATOR_WORDS \
+            else f"{_int_words(num)} over {_int_words(den)}"
+        return ("negative " if m["fneg"] else "") + words
+    if m["ordinal"]:
+        return ordinal_words(int(m["on"])) if int(m["on"]) > 0 else m["ordinal"]
+    if m["percent"]:
+        return ("negative " if m["pneg"] else "") + number_to_words(m["pv"]) + " percent"
+    if m["op"]:
+        return f" {_OPERATORS[m['sym']]} "
+    if m["eq"] is not None:
+        return " equals "
+    words = number_to_words(m["nv"])
+    return ("negative " + words) if m["nneg"] else words
+
+
+def spoken_form(text: str) -> str:
+    """Rewrite the digits and math symbols of running text as words a TTS engine reads as a person would.
+
+    >>> spoken_form("It costs $4.50, about 12.5% of 36 - 3/4 at 3:05.")
+    'It costs four dollars and fifty cents, about twelve point five percent of thirty-six minus three quarters at three oh five.'
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    return _SPOKEN_PATTERN.sub(_spoken_match, text)
+
+
+# --- words -> digits ------------------------------------------------------------------------------------
+_UNIT_VALUES = {w: i for i, w in enumerate(UNITS)} | {t: 10 * i for i, t in enumerate(TENS) if i >= 2}
+_SCALE_VALUES = {w: 1000 ** (i + 1) for i, w in enumerate(SCALES)}
+_DENOMINATOR_VALUES = {w: d for d, pair in _DENOMINATOR_WORDS.items() for w in pair if w != "second"}
+_DENOMINATOR_VALUES["fourth"] = _DENOMINATOR_VALUES["fourths"] = 4
+_ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"} | {d: "th" for d in (4, 5, 6, 7, 8, 9)}
+_DIGIT_WORDS = {w: i for i, w in enumerate(UNITS[:10])} | {"oh": 0, "o": 0}
+_TOKEN = re.compile(r"\$?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+(?![.\d]))?|\.\d+|[A-Za-z]+(?:'[A-Za-z]+)?|%")
+
+
+@dataclass
+class _Tok:
+    text: str
+    low: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Number:
+    """A parsed number phrase: its value, how to print it, and the tokens it spans [i, j)."""
+
+    value: Fraction
+    text: str
+    i: int
+    j: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    return [_Tok(m[0], m[0].lower(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _gap(text: str, toks: list[_Tok], k: int) -> str:
+    """The characters between token k-1 and token k."""
+    return text[toks[k - 1].end:toks[k].start]
+
+
+def _joined(text: str, toks: list[_Tok], k: int) -> bool:
+    """Token k follows token k-1 separated only by spaces or a hyphen (so it may continue a number)."""
+    return k < len(toks) and re.fullmatch(r"\s*-?\s*|\s+", _gap(text, toks, k)) is not None
+
+
+def _digit_value(tok: _Tok) -> Decimal | None:
+    if tok.text[0].isdigit() or tok.text[0] == ".":
+        return Decimal(tok.text.replace(",", ""))
+    return None
+
+
+def _parse_integer(text: str, toks: list[_Tok], i: int) -> tuple[int, int, int] | None:
+    """Cardinal words from token i: returns (value, next index, smallest scale used) or None.
+
+    Grammar: groups below one thousand ("[unit|teen] hundred [and] [tens[-unit] | unit | teen]"),
+    each followed by a strictly decreasing scale word; "a hundred"/"a thousand" are accepted.
+    """
+    total, group, k = 0, 0, i
+    last = None  # kind of the last token: unit, teen, tens, hundred, scale
+    last_scale = MAX_ABS
+    while k < len(toks) and (k == i or _joined(text, toks, k)):
+        w = toks[k].low
+        if w == "and" and last in ("hundred", "scale") and k + 1 < len(toks) and _joined(text, toks, k + 1) \
+                and toks[k + 1].low in _UNIT_VALUES and toks[k + 1].low != "zero":
+            k += 1
+            continue
+        if w == "a" and k == i and k + 1 < len(toks) and _joined(text, toks, k + 1) \
+                and toks[k + 1].low in ("hundred", *SCALES):
+            group, last = 1, "unit"
+            k += 1
+            continue
+        if w in _UNIT_VALUES:
+            v = _UNIT_VALUES[w]
+            kind = "unit" if v < 10 else "teen" if v < 20 else "tens"
+            if v == 0 and last is not None:
+                break
+            ok = last in (None, "hundred", "scale") or (last == "tens" and kind == "unit" and v > 0)
+            if not ok:
+                break
+            group += v
+            last = kind
+        elif w == "hundred":
+            if last not in ("unit", "teen", "tens") or group == 0 or group >= 100:
+                break
+            group *= 100
+            last = "hundred"
+        elif w in _SCALE_VALUES:
+            scale = _SCALE_VALUES[w]
+            if last is None or last == "scale" or group == 0 or scale >= last_scale:
+                break
+            total += group * scale
+            group, last, last_scale = 0, "scale", scale
+        else:
+            break
+        k += 1
+    if last is None:
+        return None
+    return total + group, k, last_scale if last == "scale" and group == 0 else 1
+
+
+def _parse_point_digits(text: str, toks: list[_Tok], k: int) -> tuple[str, int] | None:
+    """Digits after "point": single digit words, or one run of digits ("3 point 14")."""
+    digits, m = "", k
+    while m < len(toks) and _joined(text, toks, m):
+        w = toks[m].low
+        if w in _DIGIT_WORDS and (w not in ("o", "oh") or digits):
+            digits += str(_DIGIT_WORDS[w])
+        elif not digits and toks[m].text.isdigit():
+            return toks[m].text, m + 1
+        elif not digits and w in _UNIT_VALUES:
+            digits = str(_UNIT_VALUES[w])
+        else:
+            break
+        m += 1
+    return (digits, m) if digits else None
+
+
+def _format_fraction(f: Fraction) -> str:
+    if f.denominator == 1:
+        return str(f.numerator)
+    return f"{f.numerator}/{f.denominator}"
+
+
+def _terminating(f: Fraction) -> bool:
+    d = f.denominator
+    for prime in (2, 5):
+        while d % prime == 0:
+            d //= prime
+    return d == 1
+
+
+def _format_mixed(f: Fraction) -> str:
+    if _terminating(f):
+        return format((Decimal(f.numerator) / Decimal(f.denominator)).normalize(), "f")
+    return _format_fraction(f)
+
+
+def _parse_fraction_tail(text: str, toks: list[_Tok], k: int, num: int) -> tuple[Fraction, int] | None:
+    """After a numerator: an ordinal denominator ("three quarters") or "over" + integer ("seven over two")."""
+    if k < len(toks) and _joined(text, toks, k):
+        w = toks[k].low
+        if w in _DENOMINATOR_VALUES:
+            return Fraction(num, _DENOMINATOR_VALUES[w]), k + 1
+        if w == "over" and k + 1 < len(toks) and _joined(text, toks, k + 1):
+            den = _parse_unsigned(text, toks, k + 1, allow_fraction=False)
+            if den is not None and den.value.denominator == 1 and den.value != 0:
+                return Fraction(num) / den.value, den.j
+    return None
+
+
+def _parse_unsigned(text: str, toks: list[_Tok], i: int, *, allow_fraction: bool = True) -> _Number | None:
+    tok = toks[i]
+    digit = _digit_value(tok)
+    if digit is not None:
+        value, k, printed, smallest_scale = Fraction(digit), i + 1, format(digit, "f"), 1
+        is_int = "." not in tok.text
+    else:
+        if tok.low in ("a", "an") and i + 1 < len(toks) and _joined(text, toks, i + 1) \
+                and toks[i + 1].low in _DENOMINATOR_VALUES and allow_fraction:
+            f = Fraction(1, _DENOMINATOR_VALUES[toks[i + 1].low])
+            return _Number(f, _format_fraction(f), i, i + 2)
+        if tok.low == "point":
+            after = _parse_point_digits(text, toks, i + 1)
+            if after is None:
+                return None
+            digits, k = after
+            d = Decimal("0." + digits)
+            return _Number(Fraction(d), format(d, "f"), i, k)
+        parsed = _parse_integer(text, toks, i)
+        if parsed is None:
+            return None
+        ivalue, k, smallest_scale = parsed
+        value, printed, is_int = Fraction(ivalue), str(ivalue), True
+    # decimal part
+    if is_int and k < len(toks) and _joined(text, toks, k) and toks[k].low == "point":
+        after = _parse_point_digits(text, toks, k + 1)
+        if after is not None:
+            digits, k = after
+            d = Decimal(f"{printed}.{digits}")
+            value, printed, is_int = Fraction(d), format(d, "f"), False
+    # a scale word after a decimal or digits ("1.5 million", "2 thousand")
+    if k < len(toks) and _joined(text, toks, k) and toks[k].low in ("hundred", *SCALES) and smallest_scale == 1 \
+            and (digit is not None or not is_int):
+        value *= 100 if toks[k].low == "hundred" else _SCALE_VALUES[toks[k].low]
+        k += 1
+        printed = _format_fraction(value) if value.denominator == 1 else _format_mixed(value)
+        is_int = value.denominator == 1
+    if is_int and allow_fraction:
+        frac = _parse_fraction_tail(text, toks, k, int(value))
+        if frac is not None:
+            f, k = frac
+            return _Number(f, _format_fraction(f), i, k)
+        # mixed number: "three and a half", "two and three quarters"
+        if k + 1 < len(toks) and _joined(text, toks, k) and toks[k].low == "and" and _joined(text, toks, k + 1):
+            part = _parse_unsigned(text, toks, k + 1)
+            if part is not None and part.value.denominator != 1 and 0 < part.value < 1 \
+                    and toks[part.j - 1].low in _DENOMINATOR_VALUES:
+                f = value + part.value
+                return _Number(f, _format_mixed(f), i, part.j)
+    return _Number(value, printed, i, k)
+
+
+def _attach_unit(text: str, toks: list[_Tok], num: _Number) -> _Number:
+    """Attach what follows a number and changes its printed form: percent, dollars [and cents], cents,
+    a clock time ("three o'clock", "three oh five") or a compound ordinal ("twenty-first")."""
+    k = num.j
+    if k < len(toks) and _joined(text, toks, k):
+        w = toks[k].low
+        if w in ("percent", "%") or (w == "per" and k + 1 < len(toks) and toks[k + 1].low == "cent"):
+            j = k + 1 if w != "per" else k + 2
+            return _Number(num.value, num.text + "%", num.i, j)
+        if w in ("dollar", "dollars") and num.value >= 0:
+            dollars, j = num.value, k + 1
+            if j + 1 < len(toks) and toks[j].low == "and" and _joined(text, toks, j + 1):
+                cents = _parse_unsigned(text, toks, j + 1, allow_fraction=False)
+                if cents is not None and cents.j < len(toks) and toks[cents.j].low in ("cent", "cents") \
+                        and cents.value.denominator == 1 and cents.value < 100:
+                    dollars += cents.value / 100
+                    j = cents.j + 1
+            if dollars.denominator == 1:
+                return _Number(dollars, f"${dollars.numerator}", num.i, j)
+            if (dollars * 100).denominator == 1:
+                cents_total = int(dollars * 100)
+                return _Number(dollars, f"${cents_total // 100}.{cents_total % 100:02d}", num.i, j)
+            return _Number(dollars, "$" + num.text, num.i, j)
+        if w in ("cent", "cents") and num.value.denominator == 1 and 0 <= num.value < 100:
+            return _Number(num.value / 100, f"$0.{int(num.value):02d}", num.i, k + 1)
+        is_hour = num.value.denominator == 1 and 0 <= num.value <= 23 and "." not in num.text
+        if w == "o'clock" and is_hour:
+            return _Number(num.value, f"{num.text}:00", num.i, k + 1)
+        if w == "oh" and is_hour and k + 1 < len(toks) and _joined(text, toks, k + 1) \
+                and toks[k + 1].low in UNITS[1:10]:
+            return _Number(num.value, f"{num.text}:0{UNITS.index(toks[k + 1].low)}", num.i, k + 2)
+        if w in _ORDINAL_UNITS[1:10] and num.value.denominator == 1 and num.value % 10 == 0 < num.value % 100 \
+                and not toks[k - 1].text[0].isdigit():
+            n = int(num.value) + _ORDINAL_UNITS.index(w)
+            return _Number(Fraction(n), f"{n}{_ORDINAL_SUFFIX[n % 10]}", num.i, k + 1)
+    return num
+
+
+def _ends_number(toks: list[_Tok], k: int) -> bool:
+    return k > 0 and (toks[k - 1].low in _UNIT_VALUES or toks[k - 1].low in ("hundred", *SCALES)
+                      or toks[k - 1].text[0].isdigit())
+
+
+@dataclass(frozen=True)
+class NumberSpan:
+    """A number found in running text: characters ``[start, end)``, its exact value, and its digit form."""
+
+    start: int
+    end: int
+    value: Fraction
+    text: str
+
+
+def _literal(tok: _Tok) -> Fraction | None:
+    """Value of a written literal that needs no parsing: ``$4.50``, ``3/4`` (None for other tokens)."""
+    if "/" in tok.text:
+        num_text, den_text = tok.text.lstrip("$").replace(",", "").split("/")
+        return Fraction(int(num_text), int(den_text)) if int(den_text) else None
+    if tok.text.startswith("$"):
+        return Fraction(Decimal(tok.text[1:].replace(",", "")))
+    return None
+
+
+def _scan(text: str) -> Iterator[tuple[NumberSpan, bool]]:
+    """Every number of ``text`` in order, with whether its printed digit form differs from the text."""
+    toks = _tokens(text)
+    k = 0
+    while k < len(toks):
+        tok = toks[k]
+        signed = tok.start > 0 and text[tok.start - 1] == "-" and (tok.start == 1 or not text[tok.start - 2].isalnum())
+        sign = -1 if signed else 1
+        begin = tok.start - 1 if signed else tok.start
+        if "/" in tok.text or tok.text.startswith("$"):
+            value = _literal(tok)
+            if value is not None:
+                yield NumberSpan(begin, tok.end, sign * value, text[begin:tok.end]), False
+            k += 1
+            continue
+        start = k
+        negative = False
+        if tok.low in ("minus", "negative") and k + 1 < len(toks) and _joined(text, toks, k + 1) \
+                and not (tok.low == "minus" and _ends_number(toks, k)):
+            negative, k = True, k + 1
+        num = _parse_unsigned(text, toks, k)
+        if num is None:
+            k = start + 1
+            continue
+        is_plain = num.j == k + 1 and _digit_value(toks[k]) is not None
+        if is_plain and not negative and not _unit_follows(text, toks, num):
+            yield NumberSpan(begin, toks[k].end, sign * num.value, text[begin:toks[k].end]), False
+            k += 1
+            continue
+        num = _attach_unit(text, toks, num)
+        minus = negative and num.value != 0
+        printed = ("-" if minus else "") + num.text
+        yield NumberSpan(toks[start].start, toks[num.j - 1].end, -num.value if minus else num.value, printed), True
+        k = num.j
+
+
+def find_numbers(text: str) -> list[NumberSpan]:
+    """Every number mentioned in ``text``, written ("36", "4.50", "3/4", "-5") or spoken ("thirty-six",
+    "three quarters", "minus five"), with its exact value; used by the anticipation-drift detector."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    return [span for span, _ in _scan(text)]
+
+
+def words_to_digits(text: str) -> str:
+    """Replace every spoken number in ``text`` by digits (see the module docstring for the printed forms).
+
+    "minus"/"negative" make a number negative unless "minus" follows a number ("ten minus four" stays an
+    operation). Words that are not part of a number are kept as they are, punctuation included.
+
+    >>> words_to_digits("The answer is one hundred and twenty three.")
+    'The answer is 123.'
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    out: list[str] = []
+    pos = 0
+    for span, rewritten in _scan(text):
+        if rewritten:
+            out += [text[pos:span.start], span.text]
+            pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _unit_follows(text: str, toks: list[_Tok], num: _Number) -> bool:
+    """A bare digit token changes only when a unit word gives it a new printed form (percent, dollars...)."""
+    return num.j < len(toks) and _joined(text, toks, num.j) and toks[num.j].low in (
+        "percent", "per", "dollar", "dollars", "cent", "cents", "o'clock")
+
+
+def canonical_number(value: Fraction | Decimal | int | str, *, as_fraction: bool = False) -> str:
+    """The corpus' canonical answer string (contract 2): no separators, no trailing zeros.
+
+    A value with a terminating decimal expansion prints as a decimal (``Fraction(5, 2) -> '2.5'``,
+    ``'3.50' -> '3.5'``) unless ``as_fraction`` asks for ``n/d`` (a "what fraction of..." answer:
+    ``'3/4'``); a non-terminating value always prints as ``n/d``.
+    """
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        value = Fraction(text) if "/" in text else Fraction(_to_decimal(text))
+    f = Fraction(value)
+    if f.denominator == 1:
+        return str(f.numerator)
+    if _terminating(f) and not as_fraction:
+        return format((Decimal(f.numerator) / Decimal(f.denominator)).normalize(), "f")
+    return _format_fraction(f)

@@ -1,0 +1,80 @@
+"""Export a trained run as a shippable Thinker folder: bf16 safetensors, tokenizer, config, model card, SHA256SUMS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from thinkspeak.model.thinker import Thinker
+from thinkspeak.train.recipe import Recipe
+from thinkspeak.train.trainer import FINAL
+
+
+def last_finished_stage(recipe: Recipe, out: Path) -> Path:
+    """The final folder of the last stage of ``recipe`` finished in run directory ``out``."""
+    for stage in reversed(recipe.stages):
+        final = out / stage.name / FINAL
+        if (final / "thinker.json").is_file():
+            return final
+    raise ValueError(f"no stage of recipe {recipe.name!r} has finished in {str(out)!r} (no <stage>/final/)")
+
+
+def write_sha256sums(folder: Path) -> Path:
+    lines = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "SHA256SUMS"):
+        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}")
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return folder / "SHA256SUMS"
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def model_card(recipe: Recipe, thinker: Thinker, source: Path) -> str:
+    cfg = thinker.model.config
+    n_params = sum(p.numel() for p in thinker.parameters())
+    rows = "\n".join(
+        f"| {name} | {v['steps']} | {v['tokens']} | {_fmt(v['loss'])} | {_fmt(v.get('valid_loss'))} |"
+        for name, v in thinker.config.trained_with.items()
+    )
+    stages = ", ".join(s.name for s in recipe.stages)
+    return f"""# thinkspeak Thinker: `{recipe.name}`
+
+A small Qwen2-architecture thinking-in-speaking model (Mini-Omni-Reasoner §3) with a Whisper-base audio
+adapter (Mini-Omni §3.1), trained from scratch by thinkspeak on its synthetic spoken-math corpus.
+
+- Architecture: Qwen2ForCausalLM, {cfg.num_hidden_layers} layers, d={cfg.hidden_size}, {cfg.num_attention_heads}
+  heads ({cfg.num_key_value_heads} KV), FFN {cfg.intermediate_size}, vocabulary {cfg.vocab_size} (byte-level BPE,
+  single digits), tied embeddings; adapter {thinker.config.adapter}; {n_params / 1e6:.2f} M parameters, stored in bf16.
+- Interleave rhythm p:q = {thinker.config.p}:{thinker.config.q}; modes `<|tis|>`, `<|think_first|>`, `<|no_think|>`, `<|asr|>`.
+- Data: corpus `{recipe.corpus}` (thinkspeak data math, contract 2); recipe stages: {stages}.
+- Command: `thinkspeak train --recipe {recipe.name} --out {source.parent.parent}` then
+  `thinkspeak train --recipe {recipe.name} --out {source.parent.parent} --export-only --export DIR`.
+- Exported from `{source}`.
+
+| stage | steps | tokens | final train loss | valid loss |
+|---|---|---|---|---|
+{rows}
+
+Files are listed with their SHA-256 in `SHA256SUMS`. Intended for research and demos of the thinking-in-speaking
+layout on simple arithmetic and word problems; it is not a general assistant.
+"""
+
+
+def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch.bfloat16) -> Path:
+    """Save the last finished stage of run ``out`` to ``dest`` in ``dtype`` with a model card and SHA256SUMS."""
+    source = last_finished_stage(recipe, out)
+    thinker = Thinker.load(source)
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.iterdir():
+        if old.is_file():
+            old.unlink()
+    thinker.save(dest, dtype=dtype)
+    (dest / "README.md").write_text(model_card(recipe, thinker, source))
+    (dest / "recipe.json").write_text(json.dumps({"recipe": recipe.name, "source": recipe.source}, indent=2) + "\n")
+    write_sha256sums(dest)
+    return dest

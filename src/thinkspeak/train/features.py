@@ -1,0 +1,83 @@
+"""Precomputed audio features, so training is not bound by the Whisper encoder.
+
+Each spoken question's encoder output ``[T, 512]`` (50 Hz) is stored once as float16 ``.npy`` under
+``ROOT/<encoder fingerprint>/<sample id>.npy``; the fingerprint changes with the encoder's weights, so
+features of another encoder are never mixed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from thinkspeak.model.adapter import n_audio_positions
+from thinkspeak.train.corpus import iter_question_audio
+
+log = logging.getLogger(__name__)
+
+
+def encoder_fingerprint(encoder) -> str:
+    """A short hash naming the encoder class and its weights (``encoder.fingerprint`` when it has one)."""
+    explicit = getattr(encoder, "fingerprint", None)
+    source = explicit if isinstance(explicit, str) else f"{type(encoder).__qualname__}:{getattr(encoder, 'model_dir', '')}"
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+class FeatureStore:
+    """``save``/``load``/``n_frames`` of per-sample encoder features in one fingerprinted folder."""
+
+    def __init__(self, root: str | Path, fingerprint: str):
+        self.dir = Path(root) / fingerprint
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sample_id: str) -> Path:
+        if not sample_id or "/" in sample_id or sample_id.startswith("."):
+            raise ValueError(f"sample_id must be a plain file name, got {sample_id!r}")
+        return self.dir / f"{sample_id}.npy"
+
+    def has(self, sample_id: str) -> bool:
+        return self.path(sample_id).is_file()
+
+    def save(self, sample_id: str, features: np.ndarray) -> None:
+        if features.ndim != 2 or features.shape[0] < 1:
+            raise ValueError(f"features of {sample_id!r} must be [T >= 1, D], got shape {features.shape}")
+        tmp = self.path(sample_id).with_suffix(".tmp.npy")
+        np.save(tmp, features.astype(np.float16))
+        tmp.replace(self.path(sample_id))
+
+    def load(self, sample_id: str) -> torch.Tensor:
+        return torch.from_numpy(np.load(self.path(sample_id)).astype(np.float32))
+
+    def n_frames(self, sample_id: str) -> int:
+        return int(np.load(self.path(sample_id), mmap_mode="r").shape[0])
+
+    def audio_positions(self, ids, stack: int) -> dict[str, int]:
+        """``{id: ceil(T / stack)}`` for every id with cached features."""
+        return {i: n_audio_positions(self.n_frames(i), stack) for i in ids if self.has(i)}
+
+
+def decode_flac(data: bytes, sample_id: str) -> np.ndarray:
+    import soundfile as sf
+
+    pcm, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
+    if sr != 16000:
+        raise ValueError(f"question_audio of {sample_id!r} must be 16 kHz (contract 2), got {sr} Hz")
+    return pcm if pcm.ndim == 1 else pcm.mean(axis=1)
+
+
+def precompute_features(corpus: str | Path, store: FeatureStore, encoder, ids: set[str] | None = None,
+                        progress: bool = True) -> int:
+    """Encode every question audio of ``corpus`` (restricted to ``ids``) missing from ``store``; return count."""
+    from tqdm import tqdm
+
+    todo = [(sid, audio) for sid, audio in iter_question_audio(corpus, ids) if not store.has(sid)]
+    for sid, audio in tqdm(todo, desc="audio features", disable=not progress or not todo, mininterval=5):
+        store.save(sid, np.asarray(encoder.features(decode_flac(audio, sid)), dtype=np.float32))
+    if todo:
+        log.info("cached %d feature files in %s", len(todo), store.dir)
+    return len(todo)
