@@ -12,7 +12,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from thinkspeak.layouts import interleave, miniomni, moshi, omniflatten, render, syncllm
 
@@ -64,8 +64,6 @@ def _emit(grids: list[render.Grid], as_json: bool) -> int:
     return 0
 
 
-# --- Mini-Omni -----------------------------------------------------------------------------------------------
-
 def _miniomni_grid(args: argparse.Namespace) -> render.Grid:
     if args.from_json:
         with sys.stdin if args.from_json == "-" else open(args.from_json) as f:
@@ -85,20 +83,6 @@ def _miniomni_grid(args: argparse.Namespace) -> render.Grid:
     return render.miniomni_grid(streams, title=f"Mini-Omni prompt {args.task}", raw_ids=args.ids)
 
 
-def _syncllm_grid(args: argparse.Namespace) -> render.Grid:
-    config = syncllm.SyncConfig(args.n_units, args.unit_rate, args.chunk_ms)
-    return render.syncllm_grid(syncllm.encode(args.s0, args.s1, config), config,
-                               title=f"SyncLLM: chunks of {config.chunk_ms:g} ms = {config.chunk_units} units")
-
-
-def _moshi_grid(args: argparse.Namespace) -> render.Grid:
-    words = args.words or [([101, 102], 0.0, 0.4), ([201], 0.5, 0.9)]
-    text = moshi.align_text(words, args.duration, args.frame_rate, args.pad, args.epad)
-    return render.moshi_grid(text, pad=args.pad, epad=args.epad, frame_rate=args.frame_rate)
-
-
-# --- thinking-in-speaking ------------------------------------------------------------------------------------
-
 def tis_grid(say: str, think: str, *, p: int = 2, q: int = 8, mode: str = "tis",
              licenses: list[int] | None = None) -> render.Grid:
     """A sample on word tokens in one of the forms of :func:`thinkspeak.layouts.interleave.arrange`."""
@@ -113,14 +97,26 @@ def tis_grid(say: str, think: str, *, p: int = 2, q: int = 8, mode: str = "tis",
     return render.sequential_grid(segments, markers={THINK_END: "THINK_END", END: "END"}, title=title)
 
 
-# --- OmniFlatten ---------------------------------------------------------------------------------------------
+def _syncllm_grid(args: argparse.Namespace) -> render.Grid:
+    config = syncllm.SyncConfig(args.n_units, args.unit_rate, args.chunk_ms)
+    return render.syncllm_grid(syncllm.encode(args.s0, args.s1, config), config,
+                               title=f"SyncLLM: chunks of {config.chunk_ms:g} ms = {config.chunk_units} units")
+
 
 def _example_speech(n_chunks: int, chunk: int, speaking: set[int], first_code: int) -> list[int | None]:
     """Codes ``first_code, first_code + 1, ...`` in the chunks of ``speaking``, silence (None) elsewhere."""
     return [first_code + c * chunk + i if c in speaking else None for c in range(n_chunks) for i in range(chunk)]
 
 
-def _omniflatten_grid(args: argparse.Namespace) -> render.Grid:
+def omniflatten_sequence(n_streams: int, *, speech_chunk: int = 10, text_chunk: int = 2,
+                         user_speech: list[int | None] | None = None,
+                         assistant_speech: list[int | None] | None = None,
+                         user_text: Sequence[int] = (), assistant_text: list[int | None] | None = None) -> list[int]:
+    """Flatten raw codes (None = silence) and text ids (None = silence-end) in the 4-, 3- or 2-stream layout.
+
+    Streams not given get an example: the user speaks in chunk 0, the assistant answers in chunks 1-2 (one
+    turn of speech each in the 4-stream layout).
+    """
     vocab = omniflatten.VOCAB
 
     def speech(codes: list[int | None]) -> list[int]:
@@ -129,21 +125,34 @@ def _omniflatten_grid(args: argparse.Namespace) -> render.Grid:
     def text(ids: list[int | None]) -> list[int]:
         return [vocab.text_silence_end if t is None else t for t in ids]
 
-    n = args.speech_chunk
-    user = args.user_speech if args.user_speech is not None else _example_speech(3, n, {0}, 100)
-    assistant = args.assistant_speech if args.assistant_speech is not None else _example_speech(3, n, {1, 2}, 500)
-    reply = args.assistant_text if args.assistant_text is not None else [9707, 11, 1246]
-    if args.streams == 4:
-        turn = omniflatten.Turn(speech(user), text(args.user_text), text(reply), speech(assistant))
-        sequence = omniflatten.flatten_turns([turn])
-    else:
-        sequence = omniflatten.flatten_duplex(speech(user), speech(assistant),
-                                              text(reply) if args.streams == 3 else None,
-                                              speech_chunk=n, text_chunk=args.text_chunk)
-    return render.omniflatten_grid(sequence, args.streams, speech_chunk=n, text_chunk=args.text_chunk)
+    n_chunks, user_chunks, assistant_chunks = (1, {0}, {0}) if n_streams == 4 else (3, {0}, {1, 2})
+    if user_speech is None:
+        user_speech = _example_speech(n_chunks, speech_chunk, user_chunks, 100)
+    if assistant_speech is None:
+        assistant_speech = _example_speech(n_chunks, speech_chunk, assistant_chunks, 500)
+    if assistant_text is None:
+        assistant_text = [9707, 11, 1246]
+    if n_streams == 4:
+        turn = omniflatten.Turn(speech(user_speech), text(user_text), text(assistant_text), speech(assistant_speech))
+        return omniflatten.flatten_turns([turn])
+    return omniflatten.flatten_duplex(speech(user_speech), speech(assistant_speech),
+                                      text(assistant_text) if n_streams == 3 else None,
+                                      speech_chunk=speech_chunk, text_chunk=text_chunk)
 
 
-# --- handlers ------------------------------------------------------------------------------------------------
+def _omniflatten_grid(args: argparse.Namespace) -> render.Grid:
+    sequence = omniflatten_sequence(args.streams, speech_chunk=args.speech_chunk, text_chunk=args.text_chunk,
+                                    user_speech=args.user_speech, assistant_speech=args.assistant_speech,
+                                    user_text=args.user_text, assistant_text=args.assistant_text)
+    return render.omniflatten_grid(sequence, args.streams, speech_chunk=args.speech_chunk,
+                                   text_chunk=args.text_chunk)
+
+
+def _moshi_grid(args: argparse.Namespace) -> render.Grid:
+    words = args.words or [([101, 102], 0.0, 0.4), ([201], 0.5, 0.9)]
+    text = moshi.align_text(words, args.duration, args.frame_rate, args.pad, args.epad)
+    return render.moshi_grid(text, pad=args.pad, epad=args.epad, frame_rate=args.frame_rate)
+
 
 def _run(build: Callable[[argparse.Namespace], render.Grid]) -> Callable[[argparse.Namespace], int]:
     return lambda args: _emit([build(args)], args.json)
@@ -151,19 +160,14 @@ def _run(build: Callable[[argparse.Namespace], render.Grid]) -> Callable[[argpar
 
 def _demo(args: argparse.Namespace) -> int:
     output = miniomni.encode_output([9707, 11, 1246, 0], [tuple(range(7 * f, 7 * f + 7)) for f in range(3)])
-    small = 4
     grids = [
         render.miniomni_grid(miniomni.build_prompt("A1A2", 3), title="Mini-Omni prompt A1A2, T = 3 (§3.3)"),
         render.miniomni_grid(output, title="Mini-Omni text-first delayed output, 3 frames (§3.2)"),
         tis_grid(EXAMPLE_SAY, EXAMPLE_THINK, licenses=EXAMPLE_LICENSES),
         render.syncllm_grid(syncllm.encode([7, 7, 7, 7, 12, 12, 40, 40], [0, 0, 0, 0, 0, 3, 3, 9]),
                             title="SyncLLM: 2 chunks of 160 ms, deduplicated (§3.2)"),
-        render.omniflatten_grid(
-            omniflatten.flatten_duplex(
-                [omniflatten.VOCAB.speech(c) for c in range(100, 100 + small)] + [omniflatten.VOCAB.speech_silence] * 8,
-                [omniflatten.VOCAB.speech_silence] * small + [omniflatten.VOCAB.speech(c) for c in range(500, 508)],
-                [9707, 11, 1246], speech_chunk=small),
-            3, speech_chunk=small, title="OmniFlatten, 3 streams, speech chunk 4 (paper: 10), text chunk 2 (§3.3)"),
+        render.omniflatten_grid(omniflatten_sequence(3, speech_chunk=4), 3, speech_chunk=4,
+                                title="OmniFlatten, 3 streams, speech chunk 4 (paper: 10), text chunk 2 (§3.3)"),
         render.moshi_grid(moshi.align_text([([101, 102], 0.0, 0.4), ([201], 0.5, 0.9)], 1.2),
                           title="Moshi inner monologue: hello=[101,102] 0.0 s, world=[201] 0.5 s (§3.4.4)"),
     ]

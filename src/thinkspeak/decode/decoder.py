@@ -31,7 +31,7 @@ from thinkspeak.decode.detokenize import IncrementalDetokenizer
 from thinkspeak.decode.events import DecodeStats, Done, Event, SayToken, StopReason, ThinkToken
 from thinkspeak.decode.qwen2_lean import KVCache, LeanQwen2
 from thinkspeak.decode.sampling import SamplingParams, choose
-from thinkspeak.decode.schedule import SlotMasks, check_mode, make_schedule
+from thinkspeak.decode.schedule import SlotMasks, check_mode, make_schedule, special_ids
 from thinkspeak.layouts.interleave import check_rhythm
 
 SAMPLE_RATE = 16000
@@ -67,14 +67,14 @@ class _Row:
         self.schedule = schedule
         self.say = IncrementalDetokenizer(tokenizer)
         self.think = IncrementalDetokenizer(tokenizer)
-        self.steps = 0
+        self.tokens: list[int] = []
         self.first_say_step: int | None = None
         self.stop: StopReason | None = None
 
     def take(self, token: int, t: float) -> Event | None:
         """Append ``token`` to this row's stream; return the event it makes, if any."""
-        step = self.steps
-        self.steps += 1
+        step = len(self.tokens)
+        self.tokens.append(token)
         slot = self.schedule.push(token)
         if slot.kind == "end":
             self.stop = "end"
@@ -92,17 +92,17 @@ class _Row:
         elapsed = now - started
         decoding = elapsed - prefill_s
         stats = DecodeStats(
-            steps=self.steps,
+            steps=len(self.tokens),
             first_say_step=self.first_say_step,
             say_tokens=len(self.say.ids),
             think_tokens=len(self.think.ids),
-            tokens_per_s=self.steps / decoding if decoding > 0 else 0.0,
+            tokens_per_s=len(self.tokens) / decoding if decoding > 0 else 0.0,
             prefill_s=prefill_s,
             elapsed_s=elapsed,
             forwards=forwards,
             stop_reason=self.stop or "max_steps",
         )
-        return Done(spoken_answer(say), say, think, stats, now)
+        return Done(spoken_answer(say), say, think, stats, now, tuple(self.tokens))
 
 
 class TiSDecoder:
@@ -146,6 +146,7 @@ class TiSDecoder:
         self.masks = SlotMasks(
             thinker.tokenizer, thinker.ids, self.engine.shape.vocab, dtype=self.engine.dtype, device=self.engine.device
         )
+        self._special = special_ids(thinker.tokenizer, thinker.ids)
         self._encoder = encoder
 
     # ------------------------------------------------------------------ public API
@@ -231,7 +232,8 @@ class TiSDecoder:
     def _run(self, requests: list[Request], prompts: list[torch.Tensor], started: float) -> Iterator[tuple[int, Event]]:
         ids = self.thinker.ids
         generator = None if self.seed is None else torch.Generator(self.engine.device).manual_seed(self.seed)
-        rows = [_Row(r, make_schedule(self.mode, ids, self.p, self.q), self.thinker.tokenizer) for r in requests]
+        rows = [_Row(r, make_schedule(self.mode, ids, self.p, self.q, self._special), self.thinker.tokenizer)
+                for r in requests]
         cache, logits = self._prefill(prompts)
         prefill_s = time.monotonic() - started
         forwards = 0
@@ -241,7 +243,7 @@ class TiSDecoder:
                     row.stop = "cancelled"
                     yield i, row.done(started, prefill_s, forwards)
             active = [r for r in rows if r.stop is None]
-            if active and active[0].steps >= self.max_steps:
+            if active and len(active[0].tokens) >= self.max_steps:
                 for row in active:
                     row.stop = "max_steps"
                     yield rows.index(row), row.done(started, prefill_s, forwards)
@@ -257,12 +259,12 @@ class TiSDecoder:
                     if row.stop is not None:
                         yield i, row.done(started, prefill_s, forwards)
             active = [r for r in rows if r.stop is None]
-            if not active or active[0].steps >= self.max_steps:
+            if not active or len(active[0].tokens) >= self.max_steps:
                 continue
             feed = [tokens]
             if self.forced_runs:
                 # Every active row is forced for the next `run` slots: feed them with this token, one forward.
-                run = min(min(r.schedule.forced_run() for r in active), self.max_steps - active[0].steps)
+                run = min(min(r.schedule.forced_run() for r in active), self.max_steps - len(active[0].tokens))
                 for _ in range(run):
                     forced = [ids.pad if r.stop is not None else r.schedule.forced() for r in rows]
                     for row, token in zip(rows, forced):

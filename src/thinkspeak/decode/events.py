@@ -58,13 +58,14 @@ class DecodeStats:
 @dataclass(frozen=True)
 class Done:
     """End of a decode: the answer read from the spoken text (see :func:`~thinkspeak.decode.answer.spoken_answer`),
-    the full spoken and reasoning texts, and the stats."""
+    the full spoken and reasoning texts, the stats, and ``tokens``, the generated stream itself (pads included)."""
 
     answer: str | None
     say: str
     think: str
     stats: DecodeStats
     t: float
+    tokens: tuple[int, ...] = ()
 
 
 Event = SayToken | ThinkToken | Done

@@ -56,6 +56,8 @@ class Qwen2Shape:
             raise ValueError("use_sliding_window must be False: sliding-window attention is not implemented")
         heads = config.num_attention_heads
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        if getattr(config, "hidden_act", "silu") != "silu":
+            raise ValueError(f"hidden_act must be 'silu' (SwiGLU), got {config.hidden_act!r}")
         if head_dim % 2:
             raise ValueError(f"head_dim must be even for rotary embeddings, got {head_dim}")
         return cls(

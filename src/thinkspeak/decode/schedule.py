@@ -44,12 +44,17 @@ class Slot:
     kind: Kind
 
 
+def special_ids(tokenizer, ids) -> frozenset[int]:
+    """Every special token id: the tokenizer's own and the Thinker's (``ids``: ``SpecialIds``)."""
+    return frozenset(getattr(tokenizer, "all_special_ids", ())) | frozenset(ids.all())
+
+
 class SlotMasks:
     """Additive logit masks (0 = allowed, -inf = banned) over the model's output rows, one per channel."""
 
     def __init__(self, tokenizer, ids, vocab_size: int, *, dtype: torch.dtype, device: torch.device):
         n_tokens = min(len(tokenizer), vocab_size)
-        special = set(getattr(tokenizer, "all_special_ids", ())) | set(ids.all())
+        special = special_ids(tokenizer, ids)
         text = torch.zeros(vocab_size, dtype=torch.bool)
         text[:n_tokens] = True
         text[[i for i in special if i < vocab_size]] = False
@@ -99,10 +104,15 @@ class TisSchedule:
 
 
 class FreeSchedule:
-    """The 'think-first' and 'no-think' layouts: nothing masked or forced; ``<|think_end|>`` switches channel."""
+    """The 'think-first' and 'no-think' layouts: nothing masked or forced; ``<|think_end|>`` switches channel.
 
-    def __init__(self, ids, mode: str):
+    Pads count as pads; any other special token (a prompt marker the model should not produce) is a marker,
+    never text, so it cannot count as the first spoken token.
+    """
+
+    def __init__(self, ids, mode: str, special: frozenset[int]):
         self.ids = ids
+        self.special = special
         self.phase: Channel = "think" if mode == "think-first" else "say"
 
     @property
@@ -123,8 +133,9 @@ class FreeSchedule:
             return Slot("think", "marker")
         if token in (self.ids.say_pad, self.ids.think_pad):
             return Slot(self.phase, "pad")
-        return Slot(self.phase, "token")
+        return Slot(self.phase, "marker" if token in self.special else "token")
 
 
-def make_schedule(mode: str, ids, p: int, q: int) -> TisSchedule | FreeSchedule:
-    return TisSchedule(ids, p, q) if check_mode(mode) == "tis" else FreeSchedule(ids, mode)
+def make_schedule(mode: str, ids, p: int, q: int, special: frozenset[int]) -> TisSchedule | FreeSchedule:
+    """The schedule of one stream in ``mode``; ``special``: the ids that are never text (:func:`special_ids`)."""
+    return TisSchedule(ids, p, q) if check_mode(mode) == "tis" else FreeSchedule(ids, mode, special)

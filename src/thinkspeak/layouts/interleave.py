@@ -143,6 +143,7 @@ class TokenRouter:
 
     def __init__(self, *, say_pad: Hashable, think_pad: Hashable, end: Hashable, p: int = 2, q: int = 8):
         check_rhythm(p, q)
+        _check_markers((), (), {"say_pad": say_pad, "think_pad": think_pad, "end": end})
         self.p, self.q = p, q
         self.say_pad, self.think_pad, self.end = say_pad, think_pad, end
         self.index = 0

@@ -235,9 +235,9 @@ def print_grid(grid: Grid, console: Console | None = None) -> None:
             used = name_width + 3
         blocks[-1].append(j)
         used += width + 2
-    for b, block in enumerate(blocks):
-        table = Table(title=grid.title if b == 0 else None, box=box.SIMPLE_HEAD, pad_edge=False,
-                      padding=(0, 1, 0, 0), title_justify="left")
+    console.print(Text(grid.title, style="bold"))
+    for block in blocks:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
         table.add_column("stream", style="bold", no_wrap=True, min_width=name_width)
         for j in block:
             table.add_column(grid.columns[j], justify="right", no_wrap=True, min_width=widths[j])

@@ -68,7 +68,7 @@ def extend_vocabulary(
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in descriptions}
 
     embeddings = model.get_input_embeddings()
-    needed = max([len(tokenizer), *ids.values()]) if ids else len(tokenizer)
+    needed = max(len(tokenizer), *[i + 1 for i in ids.values()])
     if needed > embeddings.weight.shape[0]:
         model.resize_token_embeddings(needed, pad_to_multiple_of=pad_to_multiple_of, mean_resizing=False)
         embeddings = model.get_input_embeddings()

@@ -8,6 +8,7 @@ headers, so they may offer the ``realtime`` subprotocol, which is accepted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -29,18 +30,21 @@ TRY_AGAIN_LATER = 1013
 STATIC_DIR = resources.files("thinkspeak.serve") / "static"
 
 
-def create_app(engines: Engines, server: ServerConfig | None = None) -> FastAPI:
-    """An app serving ``engines`` to any number of independent sessions."""
+def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: bool = True) -> FastAPI:
+    """An app serving ``engines`` to any number of independent sessions (``warmup``: run each speech engine
+    once at startup so the first turn is not slower than the others)."""
     server = server or ServerConfig()
     metrics = ServerMetrics()
     sessions: set[RealtimeSession] = set()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if warmup:
+            await asyncio.to_thread(engines.warmup)
         yield
         for session in list(sessions):
             await session.close()
-        engines.close()
+        await engines.aclose()
 
     app = FastAPI(title="thinkspeak realtime server", lifespan=lifespan)
     app.state.engines = engines

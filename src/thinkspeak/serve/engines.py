@@ -51,7 +51,19 @@ class Engines:
         result = await self.run(self.asr.transcribe, audio)
         return str(getattr(result, "text", result)).strip()
 
-    def close(self) -> None:
+    def warmup(self) -> None:
+        """Run each speech engine once (blocking), so the first turn does not pay for lazy loading."""
+        self.make_vad().process(np.zeros(512, np.float32))
+        if self.asr is not None:
+            self.asr.transcribe(np.zeros(8000, np.float32))
+        if self.tts is not None:
+            for _ in self.tts.stream("Hello."):
+                pass
+
+    async def aclose(self) -> None:
+        closer = getattr(self.thinker, "aclose", None)
+        if closer is not None:
+            await closer()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 

@@ -259,7 +259,7 @@ _DENOMINATOR_VALUES = {w: d for d, pair in _DENOMINATOR_WORDS.items() for w in p
 _DENOMINATOR_VALUES["fourth"] = _DENOMINATOR_VALUES["fourths"] = 4
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"} | {d: "th" for d in (4, 5, 6, 7, 8, 9)}
 _DIGIT_WORDS = {w: i for i, w in enumerate(UNITS[:10])} | {"oh": 0, "o": 0}
-_TOKEN = re.compile(r"\$?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+(?![.\d]))?|\.\d+|[A-Za-z]+(?:'[A-Za-z]+)?|%")
+_TOKEN = re.compile(r"\$?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+(?!\d|\.\d))?|\.\d+|[A-Za-z]+(?:'[A-Za-z]+)?|%")
 
 
 @dataclass
@@ -514,8 +514,10 @@ def _literal(tok: _Tok) -> Fraction | None:
     return None
 
 
-def _scan(text: str) -> Iterator[tuple[NumberSpan, bool]]:
-    """Every number of ``text`` in order, with whether its printed digit form differs from the text."""
+def _scan(text: str) -> Iterator[tuple[NumberSpan, NumberSpan | None]]:
+    """Every number of ``text`` in order: the span where its value is known, and the span to rewrite with
+    its digit form (None when the text already shows it). "72.80 dollars" is known at "72.80" but rewritten
+    as "$72.80"; "four dollars and fifty cents" is known only at "cents"."""
     toks = _tokens(text)
     k = 0
     while k < len(toks):
@@ -526,7 +528,7 @@ def _scan(text: str) -> Iterator[tuple[NumberSpan, bool]]:
         if "/" in tok.text or tok.text.startswith("$"):
             value = _literal(tok)
             if value is not None:
-                yield NumberSpan(begin, tok.end, sign * value, text[begin:tok.end]), False
+                yield NumberSpan(begin, tok.end, sign * value, text[begin:tok.end]), None
             k += 1
             continue
         start = k
@@ -539,15 +541,17 @@ def _scan(text: str) -> Iterator[tuple[NumberSpan, bool]]:
             k = start + 1
             continue
         is_plain = num.j == k + 1 and _digit_value(toks[k]) is not None
+        literal = NumberSpan(begin, toks[k].end, sign * num.value, text[begin:toks[k].end])
         if is_plain and not negative and not _unit_follows(text, toks, num):
-            yield NumberSpan(begin, toks[k].end, sign * num.value, text[begin:toks[k].end]), False
+            yield literal, None
             k += 1
             continue
-        num = _attach_unit(text, toks, num)
-        minus = negative and num.value != 0
-        printed = ("-" if minus else "") + num.text
-        yield NumberSpan(toks[start].start, toks[num.j - 1].end, -num.value if minus else num.value, printed), True
-        k = num.j
+        with_unit = _attach_unit(text, toks, num)
+        minus = negative and with_unit.value != 0
+        value = -with_unit.value if minus else with_unit.value
+        full = NumberSpan(toks[start].start, toks[with_unit.j - 1].end, value, ("-" if minus else "") + with_unit.text)
+        yield (literal if is_plain and literal.value == value else full), full
+        k = with_unit.j
 
 
 def find_numbers(text: str) -> list[NumberSpan]:
@@ -555,7 +559,7 @@ def find_numbers(text: str) -> list[NumberSpan]:
     "three quarters", "minus five"), with its exact value; used by the anticipation-drift detector."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
-    return [span for span, _ in _scan(text)]
+    return [known for known, _ in _scan(text)]
 
 
 def words_to_digits(text: str) -> str:
@@ -571,10 +575,10 @@ def words_to_digits(text: str) -> str:
         raise ValueError(f"text must be a str, got {type(text).__name__}")
     out: list[str] = []
     pos = 0
-    for span, rewritten in _scan(text):
-        if rewritten:
-            out += [text[pos:span.start], span.text]
-            pos = span.end
+    for _, rewrite in _scan(text):
+        if rewrite is not None:
+            out += [text[pos:rewrite.start], rewrite.text]
+            pos = rewrite.end
     out.append(text[pos:])
     return "".join(out)
 

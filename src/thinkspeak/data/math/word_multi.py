@@ -196,7 +196,7 @@ def recipe(rng: random.Random) -> Problem:
     want = serves * rng.choice((Fraction(1, 2), Fraction(3, 2), Fraction(2), Fraction(3), Fraction(5, 2)))
     if want.denominator != 1:
         want = Fraction(serves * 2)
-    amount = rng.randint(1, 12) * 50
+    amount = serves * rng.choice((25, 50, 75, 100, 125, 150, 200, 250)) // rng.choice((1, 5))
     ingredient = rng.choice(("grams of flour", "milliliters of milk", "grams of sugar", "grams of rice", "milliliters of water"))
     per = Fraction(amount, serves)
     need = per * want

@@ -87,6 +87,18 @@ class OpenAIChatThinker:
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = httpx.Timeout(timeout_s, connect=10.0)
         self.extra_body = extra_body or {}
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """One pooled client for the server's event loop (connections are reused across turns)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     def messages(self, request: ThinkRequest) -> list[dict[str, str]]:
         """System instructions, then the session's earlier turns, then the new user text."""
@@ -109,30 +121,29 @@ class OpenAIChatThinker:
         think: list[str] = []
         splitter = ThinkTagSplitter()
         step = 0
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            async with client.stream("POST", self.url, json=body, headers=self.headers) as response:
-                if response.status_code != 200:
-                    detail = (await response.aread()).decode("utf-8", "replace")[:300]
-                    raise RuntimeError(f"chat endpoint {self.url} answered HTTP {response.status_code}: {detail}")
-                async for line in response.aiter_lines():
-                    if turn.cancelled:
-                        return
-                    pieces = _pieces(line)
-                    if pieces is None:
-                        break
-                    for channel, text in pieces:
-                        routed = splitter.push(text) if channel == "content" else [("think", text)]
-                        for kind, piece in routed:
-                            now = time.monotonic()
-                            first = first if first is not None else now
-                            if kind == "say":
-                                first_say = step if first_say is None else first_say
-                                say.append(piece)
-                                yield SayToken(piece, -1, step, now)
-                            else:
-                                think.append(piece)
-                                yield ThinkToken(piece, -1, step, now)
-                            step += 1
+        async with self._http().stream("POST", self.url, json=body, headers=self.headers) as response:
+            if response.status_code != 200:
+                detail = (await response.aread()).decode("utf-8", "replace")[:300]
+                raise RuntimeError(f"chat endpoint {self.url} answered HTTP {response.status_code}: {detail}")
+            async for line in response.aiter_lines():
+                if turn.cancelled:
+                    return
+                pieces = _pieces(line)
+                if pieces is None:
+                    break
+                for channel, text in pieces:
+                    routed = splitter.push(text) if channel == "content" else [("think", text)]
+                    for kind, piece in routed:
+                        now = time.monotonic()
+                        first = first if first is not None else now
+                        if kind == "say":
+                            first_say = step if first_say is None else first_say
+                            say.append(piece)
+                            yield SayToken(piece, -1, step, now)
+                        else:
+                            think.append(piece)
+                            yield ThinkToken(piece, -1, step, now)
+                        step += 1
         for kind, piece in splitter.flush():
             (say if kind == "say" else think).append(piece)
             event = SayToken if kind == "say" else ThinkToken
