@@ -7,7 +7,6 @@ checked sample by sample; the last tests voice real dialogues with the offline e
 from __future__ import annotations
 
 import importlib.util
-import math
 import shutil
 from pathlib import Path
 
@@ -75,7 +74,7 @@ def test_render_places_turns_cuts_barge_ins_and_adds_noise_at_the_snr(index: int
     sample, voices = staged(index, barge_in_share=1.0, turns=(3, 3), reaction=0.25)
     tl = sample.timeline
     audio = render(tl, voices, snr_db=snr, noise_kind=kind, user_level_dbfs=-25.0, rng=np.random.default_rng(9))
-    n = math.ceil(tl.duration * SR)
+    n = round(tl.duration * SR)
     assert audio.user.shape == audio.assistant.shape == audio.user_clean.shape == (n,)
     assert audio.user.dtype == np.float32 and np.max(np.abs(audio.user)) <= 0.99 + 1e-6
     assert measured_snr_db(audio.user_clean, audio.user, tl.segments("user")) == pytest.approx(snr, abs=0.01)
@@ -101,7 +100,7 @@ def test_rows_hold_two_flac_channels_at_16_khz(tmp_path: Path) -> None:
     row = sample_to_row(full, DuplexConfig())
     assert row["timing"] == "audio" and row["sample_rate"] == SR and row["snr_db"] == 18.5
     channels = dialogue_audio(row)
-    assert channels.shape == (2, math.ceil(sample.timeline.duration * SR)) and channels.dtype == np.float32
+    assert channels.shape == (2, round(sample.timeline.duration * SR)) and channels.dtype == np.float32
     np.testing.assert_allclose(channels[1], audio.assistant, atol=1.0 / 32768 + 1e-7)
     assert measured_snr_db(audio.user_clean, channels[0], sample.timeline.segments("user")) == pytest.approx(18.5, abs=0.05)
     with pytest.raises(ValueError, match="no audio"):
@@ -121,7 +120,7 @@ def test_real_voices_two_channels_snr_and_ground_truth() -> None:
     config = DuplexConfig(turns=(2, 2), barge_in_share=1.0, backchannel_share=1.0, **ESPEAK)
     sample = make_sample(4, 0, config)
     tl, audio = sample.timeline, sample.audio
-    assert audio is not None and audio.user.shape == audio.assistant.shape == (math.ceil(tl.duration * SR),)
+    assert audio is not None and audio.user.shape == audio.assistant.shape == (round(tl.duration * SR),)
     snr = measured_snr_db(audio.user_clean, audio.user, tl.segments("user"))
     assert 15.0 <= snr <= 25.0 and snr == pytest.approx(sample.plan.snr_db, abs=0.01)
     n = len(audio.user)
@@ -148,5 +147,5 @@ def test_generate_with_audio_writes_decodable_rows(tmp_path: Path) -> None:
     assert manifest["timing"] == "audio" and manifest["count"] == 2 and manifest["hours"] > 0
     for row in shards.read_table(tmp_path).to_pylist():
         channels = dialogue_audio(row)
-        assert channels.shape == (2, math.ceil(row["duration"] * SR))
+        assert channels.shape == (2, round(row["duration"] * SR))
         assert row["user_voice"] == ESPEAK["user_voices"][0]

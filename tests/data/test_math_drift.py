@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from thinkspeak.data.math import pipeline
-from thinkspeak.data.math.drift import MARKERS, check_stream, check_words
+from thinkspeak.data.math.drift import check_stream, check_words
 from thinkspeak.data.math.sample import MathConfig, build_sample, layouts, word_licenses
 from thinkspeak.layouts.interleave import interleave
 
@@ -92,7 +92,9 @@ def test_character_tokens_and_numbers_split_over_tokens(samples: list[dict]) -> 
                 for chunk, lic in zip(row["response"], row["licenses"], strict=True) for _ in chunk + " "][:len(say)]
         stream = interleave(say, think, say_pad=say_pad, think_pad=think_pad, end=end, licenses=need)
         assert check_stream(stream, decode="".join, say_pad=say_pad, think_pad=think_pad, end=end).ok
-        planted = interleave(list("It is 987654321. ") + say, think, say_pad=say_pad, think_pad=think_pad, end=end)
+        prefix = list("It is 987654321. ")
+        planted = interleave(prefix + say, think, say_pad=say_pad, think_pad=think_pad, end=end,
+                             licenses=[0] * len(prefix) + need)
         verdict = check_stream(planted, decode="".join, say_pad=say_pad, think_pad=think_pad, end=end)
         assert [v.number for v in verdict.violations] == ["987654321"]
 

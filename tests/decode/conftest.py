@@ -36,16 +36,24 @@ def randomise():
     return _randomise
 
 
-def _boost_token(thinker: Thinker, token: int, strength: float, *, seed: int = 1) -> None:
-    """Make ``token`` likely everywhere: a shared direction e0 is added to every (tied) embedding row, so every
-    hidden state leans on e0, and ``strength`` times more of it to ``token``'s row, which then wins the logits."""
-    g = torch.Generator().manual_seed(seed)
+def _boost_token(thinker: Thinker, token: int, strength: float) -> None:
+    """Make ``token`` likelier everywhere, by ``strength``.
+
+    Hidden dimension 0 becomes a constant channel: every embedding row holds 3.0 there and no layer writes to
+    it (its rows of o_proj and down_proj are zeroed), so after the final RMSNorm (gain 30 on it) it is
+    positive at every position. ``token``'s (tied) head row gets ``strength`` more weight on it. Large strengths give a model
+    that always wants ``token`` (a drifting model); small ones make ``token`` appear now and then.
+    """
+    model = thinker.model
     with torch.no_grad():
-        emb = thinker.model.model.embed_tokens.weight
-        e0 = torch.randn(emb.shape[1], generator=g)
-        e0 *= 0.5 / e0.norm()
-        emb += e0
-        emb[token] += strength * e0
+        if not getattr(model, "constant_channel", False):
+            for layer in model.model.layers:
+                layer.self_attn.o_proj.weight[0] = 0.0
+                layer.mlp.down_proj.weight[0] = 0.0
+            model.model.embed_tokens.weight[:, 0] = 3.0
+            model.model.norm.weight[0] = 30.0
+            model.constant_channel = True
+        model.lm_head.weight[token, 0] += strength
 
 
 @pytest.fixture(scope="session")

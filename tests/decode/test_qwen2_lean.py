@@ -51,7 +51,7 @@ def test_incremental_logits_equal_a_full_forward(qwen2, name, data):
     engine = LeanQwen2(model)
     cache = KVCache(engine, 1, 64)
     pieces = []
-    for a, b in zip([0, *cuts], [*cuts, length]):
+    for a, b in zip([0, *cuts], [*cuts, length], strict=True):
         pieces.append(engine.forward(engine.embed(ids[:, a:b]), cache, all_logits=True))
     assert cache.length == length
     torch.testing.assert_close(torch.cat(pieces, 1), hf_logits(model, ids), atol=ATOL, rtol=0)

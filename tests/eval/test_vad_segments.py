@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,3 +83,30 @@ def test_silero_finds_synthetic_speech_where_it_was_placed(tmp_path: Path) -> No
     assert user == []
     assert system[0].start == pytest.approx(1.0, abs=0.15)
     assert system[-1].end == pytest.approx(1.0 + length, abs=0.3)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="Debian espeak-ng is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("thinkspeak.speech.vad") is None,
+                    reason="thinkspeak.speech.vad is not available yet")
+def test_turns_command_on_a_stereo_recording(tmp_path: Path) -> None:
+    from thinkspeak.cli import main
+
+    wav = tmp_path / "hello.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Hello there."], check=True)
+    speech, rate = soundfile.read(wav, dtype="float32")
+    voiced = np.flatnonzero(np.abs(speech) > 0.01)
+    speech = speech[voiced[0]:voiced[-1] + 1]
+    length = len(speech) / rate
+    # user talks at 0.5 s; the system answers 0.6 s after the user stops.
+    audio = np.zeros((int((2 * length + 2.5) * rate), 2), dtype=np.float32)
+    user_at, system_at = int(0.5 * rate), int((0.5 + length + 0.6) * rate)
+    audio[user_at:user_at + len(speech), 0] = speech
+    audio[system_at:system_at + len(speech), 1] = speech
+    stereo = tmp_path / "dialogue.wav"
+    soundfile.write(stereo, audio, rate)
+    out = tmp_path / "turns.json"
+    assert main(["eval", "turns", str(stereo), "--out", str(out)]) == 0
+    stats = json.loads(out.read_text())[str(stereo)]
+    assert (stats["gap"]["count"], stats["overlap"]["count"], stats["pause"]["count"]) == (1, 0, 0)
+    assert stats["gap"]["total_s"] == pytest.approx(0.6, abs=0.2)
+    assert stats["ipu"]["count"] == 2

@@ -178,3 +178,25 @@ def test_rejects_non_text() -> None:
         time_words(24, 0)
     with pytest.raises(ValueError, match="n must be"):
         ordinal_words(0)
+
+
+def test_find_numbers_spans_and_values() -> None:
+    from thinkspeak.text.numbers import find_numbers
+
+    text = "So 4/5 of 20 is 16; 503 minus 1278 is -775, about $4.50 or twelve point five percent, ten minus four."
+    found = [(text[s.start:s.end], s.value) for s in find_numbers(text)]
+    assert found == [("4/5", Fraction(4, 5)), ("20", 20), ("16", 16), ("503", 503), ("1278", 1278), ("-775", -775),
+                     ("$4.50", Fraction(9, 2)), ("twelve point five percent", Fraction(25, 2)), ("ten", 10),
+                     ("four", 4)]
+    # a value is known where its digits end, before a unit word that does not change it
+    span = find_numbers("costs 72.80 dollars")[0]
+    assert (span.end, span.value) == (11, Fraction(364, 5))
+    assert find_numbers("four dollars and fifty cents")[0].end == len("four dollars and fifty cents")
+
+
+@given(INTS)
+def test_find_numbers_reads_words_and_digits_alike(n: int) -> None:
+    from thinkspeak.text.numbers import find_numbers
+
+    assert [s.value for s in find_numbers(f"it is {n}.")] == [n]
+    assert [s.value for s in find_numbers(f"it is {number_to_words(n)}.")] == [n]

@@ -97,7 +97,11 @@ def add_noise(
     offset or tiled to ``len(x)``); without it, ``kind`` noise is generated with :func:`make_noise`.
     """
     signal = as_mono_float32(x)
-    if isinstance(snr_db, bool) or not isinstance(snr_db, int | float | np.floating | np.integer) or not math.isfinite(snr_db):
+    if (
+        isinstance(snr_db, bool)
+        or not isinstance(snr_db, int | float | np.floating | np.integer)
+        or not math.isfinite(snr_db)
+    ):
         raise ValueError(f"snr_db must be a finite number of dB, got {snr_db!r}")
     if signal.size == 0:
         raise ValueError("x must contain samples, got an empty array")

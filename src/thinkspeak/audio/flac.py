@@ -25,8 +25,10 @@ def decode_audio(data: bytes) -> tuple[np.ndarray, int]:
     Multi-channel files are averaged to mono.
     """
     if not isinstance(data, bytes | bytearray | memoryview) or len(data) == 0:
-        raise ValueError(f"data must be non-empty audio file bytes, got {type(data).__name__} of length "
-                         f"{len(data) if hasattr(data, '__len__') else 'n/a'}")
+        raise ValueError(
+            f"data must be non-empty audio file bytes, got {type(data).__name__} of length "
+            f"{len(data) if hasattr(data, '__len__') else 'n/a'}"
+        )
     try:
         samples, sr = soundfile.read(io.BytesIO(bytes(data)), dtype="float32", always_2d=True)
     except soundfile.LibsndfileError as error:

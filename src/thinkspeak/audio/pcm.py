@@ -14,14 +14,16 @@ _PCM16_SCALE = 32768.0
 def as_mono_float32(x: object, name: str = "x") -> np.ndarray:
     """Return ``x`` as a contiguous 1-D float32 array, or raise ValueError naming ``name``.
 
-    Accepts any real floating or integer array-like; integer input must already be in [-1, 1] units
-    (use :func:`pcm16_to_float` for int16 samples).
+    Integer arrays are refused rather than guessed at: convert 16-bit PCM with :func:`pcm16_to_float`.
     """
     arr = np.asarray(x)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D mono array, got shape {arr.shape}")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(
+            f"{name} must hold float samples in [-1, 1], got dtype {arr.dtype} "
+            "(convert 16-bit PCM with thinkspeak.audio.pcm16_to_float)"
+        )
     out = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must be finite, got NaN or inf samples")

@@ -92,7 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     math.add_argument("--test-share", type=_share, default=0.05, help="share of the test split (default 0.05)")
     math.add_argument("--categories", type=_categories, default=None,
                       help="weights, e.g. 'arith_short=1,arith_long=1,single_step=1,multi_step=2'")
-    math.add_argument("--rows-per-file", type=_positive_int, default=1000, help="samples per Parquet file")
+    math.add_argument("--rows-per-file", type=_positive_int, default=None,
+                      help="samples per Parquet file, the unit of resume (default 1000 text-only, 200 with speech)")
     math.add_argument("--no-progress", action="store_true", help="no progress bar")
     speech = math.add_argument_group("speech (ignored with --no-audio)")
     speech.add_argument("--voices", default=None,
@@ -139,7 +140,8 @@ def run_math(args: argparse.Namespace) -> int:
                                         response_audio=not args.no_response_audio, noise_share=args.noise_share,
                                         snr=args.snr, reverb_share=args.reverb_share)
     manifest = generate_math(args.n, args.out, seed=args.seed, shard=args.shard, workers=args.workers,
-                             config=config, speech=speech, rows_per_file=args.rows_per_file,
+                             config=config, speech=speech,
+                             rows_per_file=args.rows_per_file or (1000 if speech is None else 200),
                              progress=not args.no_progress)
     keys = ("count", "complete", "splits", "categories", "dropped", "drift_rate_before_filter",
             "anticipation_drift_rate", "held_out_engine")

@@ -20,8 +20,9 @@ A dialogue is a pure function of its ``numpy.random.Generator``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal, TypeVar
 
@@ -33,6 +34,7 @@ Role = Literal["user", "assistant"]
 Kind = Literal["turn", "barge_in", "backchannel"]
 T = TypeVar("T")
 
+_SENTENCE_START = re.compile(r"(?:^|[.!?] )[a-z]")
 BACKCHANNELS = ("uh-huh", "right", "okay", "mm-hmm", "I see", "yeah", "got it", "sure")
 
 
@@ -47,8 +49,8 @@ class Utterance:
 
     @property
     def spoken(self) -> str:
-        """The text as a TTS engine should read it (numbers as words)."""
-        return spoken_form(self.text)
+        """The text as a TTS engine should read it: numbers as words, sentences capitalised."""
+        return _SENTENCE_START.sub(lambda m: m.group(0).upper(), spoken_form(self.text))
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Problem:
     steps: tuple[str, ...]
     answer: Fraction
     shown: int  # the number a what-if follow-up changes ("what if it were 9 instead of 7?")
+    story: int = 0  # seed of the wording (names, objects, template), kept by a what-if
 
 
 def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
@@ -311,15 +314,19 @@ FAMILIES = (
 FAMILY_BY_NAME = {f.name: f for f in FAMILIES}
 
 
+def _build(family: Family, numbers: tuple[int, ...], story: int) -> Problem:
+    return replace(family.build(numbers, np.random.default_rng(story)), story=story)
+
+
 def new_problem(rng: np.random.Generator) -> Problem:
     family = pick(rng, FAMILIES)
-    return family.build(family.draw(rng), rng)
+    return _build(family, family.draw(rng), int(rng.integers(2**31)))
 
 
 def what_if(problem: Problem, rng: np.random.Generator) -> Problem:
-    """The same problem with its shown number changed."""
+    """The same problem, worded the same way (same story seed), with its shown number changed."""
     family = FAMILY_BY_NAME[problem.family]
-    return family.build(family.vary(problem.numbers, rng), rng)
+    return _build(family, family.vary(problem.numbers, rng), problem.story)
 
 
 # --- turns ---------------------------------------------------------------------------------------------------
@@ -378,7 +385,7 @@ def _chain(problem: Problem, rng: np.random.Generator) -> tuple[str, Problem]:
     else:
         m = _int(rng, 1, max(1, int(prev) - 1)) if prev > 1 else 1
         result, ask, step = prev - m, f"And {m} less than that?", f"{fmt(prev)} minus {m} is"
-    chained = Problem(problem.family, problem.numbers, ask, (f"{step} {fmt(result)}.",), result, problem.shown)
+    chained = replace(problem, question=ask, steps=(f"{step} {fmt(result)}.",), answer=result)
     return ask, chained
 
 

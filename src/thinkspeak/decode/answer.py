@@ -5,7 +5,8 @@ last "The answer is" / "The answer is:" / "the answer is" in the response, or th
 when no trigger occurs; commas inside numbers are dropped. This returns that number *as written* ("3/4",
 "2.5", "-7"), the form of the corpus's canonical answers; the scorer's numeric normalisation ("3/4" ->
 "0.75") is left to :func:`thinkspeak.eval.spoken_mqa.score`, which gives the same verdict on this string as
-on the whole response.
+on the whole response (AudioBench's guard for few-shot transcripts, cutting at the first blank line when a
+trigger repeats, is not applied: a decoded response is one turn).
 """
 
 from __future__ import annotations

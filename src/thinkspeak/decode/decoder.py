@@ -211,17 +211,19 @@ class TiSDecoder:
         return cache, self.engine.forward(x, cache)
 
     def _choose(self, logits: torch.Tensor, rows: list[_Row], generator) -> list[int]:
-        """The next token of every row: forced where the schedule says so, else chosen under the slot's mask."""
-        active = [r for r in rows if r.stop is None]
-        forced = [r.schedule.forced() for r in rows]
-        if all(forced[i] is not None or r.stop is not None for i, r in enumerate(rows)):
-            return [self.thinker.ids.pad if f is None else f for f in forced]
-        # All active rows sit at the same stream position, so they share the slot's channel.
-        channel = active[0].schedule.channel
+        """The next token of every row: forced where the schedule says so, else chosen under the slot's mask.
+
+        Rows that have stopped get ``<|pad|>`` (they are still fed, their outputs are never read).
+        """
+        forced = [self.thinker.ids.pad if r.stop is not None else r.schedule.forced() for r in rows]
+        if None not in forced:
+            return forced
+        # Active rows all sit at the same stream position, so they share the slot's channel.
+        channel = next(r for r, f in zip(rows, forced, strict=True) if f is None).schedule.channel
         if channel is not None:
             logits = logits + self.masks.for_channel(channel)
         chosen = choose(logits, self.sampling, generator).tolist()
-        return [c if f is None else f for c, f in zip(chosen, forced)]
+        return [c if f is None else f for c, f in zip(chosen, forced, strict=True)]
 
     def _decode(self, requests: list[Request]) -> Iterator[tuple[int, Event]]:
         """Build the prompts now (so bad input fails at the call), decode when iterated."""
@@ -236,41 +238,40 @@ class TiSDecoder:
                 for r in requests]
         cache, logits = self._prefill(prompts)
         prefill_s = time.monotonic() - started
-        forwards = 0
+        forwards = position = 0  # forward passes after the prefill; stream position shared by the active rows
         while True:
             for i, row in enumerate(rows):
-                if row.stop is None and row.request.cancel is not None and row.request.cancel():
-                    row.stop = "cancelled"
-                    yield i, row.done(started, prefill_s, forwards)
-            active = [r for r in rows if r.stop is None]
-            if active and len(active[0].tokens) >= self.max_steps:
-                for row in active:
-                    row.stop = "max_steps"
-                    yield rows.index(row), row.done(started, prefill_s, forwards)
+                if row.stop is None:
+                    if row.request.cancel is not None and row.request.cancel():
+                        row.stop = "cancelled"
+                    elif position >= self.max_steps:
+                        row.stop = "max_steps"
+                    if row.stop is not None:
+                        yield i, row.done(started, prefill_s, forwards)
             if all(r.stop is not None for r in rows):
                 return
             tokens = self._choose(logits, rows, generator)
             now = time.monotonic()
-            for i, (row, token) in enumerate(zip(rows, tokens)):
+            for i, (row, token) in enumerate(zip(rows, tokens, strict=True)):
                 if row.stop is None:
                     event = row.take(token, now)
                     if event is not None:
                         yield i, event
                     if row.stop is not None:
                         yield i, row.done(started, prefill_s, forwards)
+            position += 1
             active = [r for r in rows if r.stop is None]
-            if not active or len(active[0].tokens) >= self.max_steps:
+            if not active or position >= self.max_steps:
                 continue
             feed = [tokens]
             if self.forced_runs:
-                # Every active row is forced for the next `run` slots: feed them with this token, one forward.
-                run = min(min(r.schedule.forced_run() for r in active), self.max_steps - len(active[0].tokens))
+                # Every active row is forced for the next `run` slots: they go in with this token, one forward.
+                run = min(min(r.schedule.forced_run() for r in active), self.max_steps - position)
                 for _ in range(run):
-                    forced = [ids.pad if r.stop is not None else r.schedule.forced() for r in rows]
-                    for row, token in zip(rows, forced):
+                    feed.append([ids.pad if r.stop is not None else r.schedule.forced() for r in rows])
+                    for row, token in zip(rows, feed[-1], strict=True):
                         if row.stop is None:
                             row.take(token, now)
-                    feed.append(forced)
-            x = self.engine.embed(torch.tensor(feed, device=self.engine.device).T)
-            logits = self.engine.forward(x, cache)
+                position += run
+            logits = self.engine.forward(self.engine.embed(torch.tensor(feed, device=self.engine.device).T), cache)
             forwards += 1

@@ -151,7 +151,7 @@ class LeanQwen2:
         qkv_bias = None
         if any(b is not None for b in biases):
             qkv_bias = torch.cat([torch.zeros(n, dtype=self.dtype, device=self.device) if b is None else b
-                                  for b, n in zip(biases, sizes)])
+                                  for b, n in zip(biases, sizes, strict=True)])
         return _Layer(
             qkv=_folded(torch.cat([q, k, attn.v_proj.weight.detach()]), layer.input_layernorm.weight),
             qkv_bias=qkv_bias,
@@ -194,31 +194,37 @@ class LeanQwen2:
             rope = cache.rope[positions].unsqueeze(2)
         mask = self._mask(cache, start, end)
         n_qk, hd, d = s.heads + s.kv_heads, s.head_dim, s.hidden
-        h = x.to(self.dtype).reshape(b * t, d)
-        for i, layer in enumerate(self.layers):
+        h = x.reshape(b * t, d).to(self.dtype)
+        for layer, k_cache, v_cache in zip(self.layers, cache.k, cache.v, strict=True):
             a = F.rms_norm(h, (d,), None, s.rms_eps)
             qkv = (torch.mm(a, layer.qkv) if layer.qkv_bias is None else torch.addmm(layer.qkv_bias, a, layer.qkv))
             qkv = qkv.view(b, t, n_qk + s.kv_heads, hd)
-            qk = torch.view_as_complex(qkv[:, :, :n_qk].float().unflatten(-1, (-1, 2))) * rope
-            qk = torch.view_as_real(qk).flatten(-2).to(self.dtype)
-            cache.k[i, :, :, start:end] = qk[:, :, s.heads :].transpose(1, 2)
-            cache.v[i, :, :, start:end] = qkv[:, :, n_qk:].transpose(1, 2)
+            qk = self._rotate(qkv[:, :, :n_qk], rope)
+            k_cache[:, :, start:end] = qk[:, :, s.heads :].transpose(1, 2)
+            v_cache[:, :, start:end] = qkv[:, :, n_qk:].transpose(1, 2)
             att = F.scaled_dot_product_attention(
                 qk[:, :, : s.heads].transpose(1, 2),
-                cache.k[i, :, :, :end],
-                cache.v[i, :, :, :end],
+                k_cache[:, :, :end],
+                v_cache[:, :, :end],
                 attn_mask=mask,
                 scale=hd**-0.5,
                 enable_gqa=s.heads != s.kv_heads,
             )
-            h = h + torch.mm(att.transpose(1, 2).reshape(b * t, s.heads * hd), layer.o)
+            h = torch.addmm(h, att.transpose(1, 2).reshape(b * t, s.heads * hd), layer.o)
             gate, up = torch.mm(F.rms_norm(h, (d,), None, s.rms_eps), layer.gate_up).chunk(2, -1)
-            h = h + torch.mm(F.silu(gate) * up, layer.down)
+            h = torch.addmm(h, F.silu(gate).mul_(up), layer.down)
         cache.length = end
         h = h.view(b, t, d)
         if not all_logits:
             h = h[:, -1]
         return torch.matmul(F.rms_norm(h, (d,), None, s.rms_eps), self.head)
+
+    def _rotate(self, x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
+        """Rotary embedding of ``x`` ``[b, t, heads, head_dim]`` (pairs adjacent) as one complex product."""
+        if self.dtype == torch.float32:
+            return torch.view_as_real(torch.view_as_complex(x.unflatten(-1, (-1, 2))) * rope).flatten(-2)
+        rotated = torch.view_as_complex(x.float().unflatten(-1, (-1, 2))) * rope
+        return torch.view_as_real(rotated).flatten(-2).to(self.dtype)
 
     @staticmethod
     def _mask(cache: KVCache, start: int, end: int) -> torch.Tensor | None:

@@ -24,9 +24,8 @@ from typing import Literal
 
 import torch
 
-from thinkspeak.layouts.interleave import Channel, TokenRouter
+from thinkspeak.layouts.interleave import MODES, Channel, TokenRouter
 
-MODES = ("tis", "think-first", "no-think")
 Kind = Literal["token", "pad", "end", "marker"]
 
 

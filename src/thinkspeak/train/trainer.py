@@ -10,13 +10,14 @@ Run directory ``OUT``::
 
     OUT/train.log, OUT/metrics.jsonl             human log and one JSON line per logged step
     OUT/<stage>/start/                            the Thinker the stage started from (incl. tokenizer)
-    OUT/<stage>/checkpoints/step-NNNNNN/          Accelerate state: model, optimizer, scheduler, RNG, progress
+    OUT/<stage>/checkpoints/step-NNNNNN/          Accelerate state: model, optimizer, RNG, progress
                                                   (the last two are kept, also after the stage finishes)
     OUT/<stage>/final/                            the stage's Thinker (the next stage starts here)
 
 Resume is exact: the batches are a pure function of (seed, epoch) and the progress counter says how many
-were consumed, and Accelerate restores the model, optimizer, scheduler and RNG states, so the next step
-computes the same loss as an uninterrupted run would.
+were consumed, and Accelerate restores the model, optimizer and RNG states and the progress counters (the
+learning rate is a function of them), so the next step computes the same loss as an uninterrupted run would.
+With a time budget (``max_minutes``) the learning rate also follows elapsed time, see :func:`lr_factor`.
 """
 
 from __future__ import annotations
@@ -92,16 +93,20 @@ class StageResult:
     final_dir: str
 
 
-def cosine_lambda(warmup: int, total: int, min_ratio: float):
-    """Linear warm-up to 1, then cosine decay to ``min_ratio`` at ``total`` steps."""
+def lr_factor(step: int, warmup: int, total: int, min_ratio: float, elapsed_s: float = 0.0,
+              budget_s: float | None = None) -> float:
+    """Linear warm-up to 1 over ``warmup`` steps, then cosine decay to ``min_ratio``.
 
-    def f(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        t = min(1.0, (step - warmup) / max(1, total - warmup))
-        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
-
-    return f
+    The decay's progress is the step fraction, or the elapsed fraction of a time budget when that is larger,
+    so a run cut by its time budget on a slow or shared machine still ends annealed.
+    """
+    if step < warmup:
+        return (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    if budget_s is not None:
+        t = max(t, elapsed_s / budget_s)
+    t = min(1.0, t)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
 
 
 def corpus_texts(samples: list[MathSample]):
@@ -264,9 +269,10 @@ def _feature_store(recipe: Recipe, stage: StageConfig, corpus: str, ids: set[str
     if stage.audio <= 0:
         return None
     from thinkspeak.speech.encoder import WhisperEncoder
+    from thinkspeak.speech.models import WHISPER_BASE_SHA256
 
-    encoder = WhisperEncoder()
-    store = FeatureStore(recipe.feature_cache, encoder_fingerprint(encoder))
+    encoder = WhisperEncoder()  # the packaged Whisper-base, int8 (contract 3)
+    store = FeatureStore(recipe.feature_cache, encoder_fingerprint(f"whisper-base:{WHISPER_BASE_SHA256}:int8"))
     if accelerator.is_main_process:
         precompute_features(corpus, store, encoder, ids)
     accelerator.wait_for_everyone()
@@ -303,12 +309,10 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
 
     loss_module = WeightedLMLoss(thinker)
     optimizer = make_optimizer(thinker, stage)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, cosine_lambda(stage.warmup_steps, stage.steps, stage.min_lr_ratio))
     accelerator.free_memory()
     loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
     prog = Progress()
-    accelerator.register_for_checkpointing(scheduler, prog)
+    accelerator.register_for_checkpointing(prog)
     if ckpt is not None:
         accelerator.load_state(str(ckpt))
         log.info("stage %s: resumed from %s at step %d", stage.name, ckpt, prog.step)
@@ -326,8 +330,9 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
         if stage.max_minutes is not None and time.monotonic() - t0 > 60 * stage.max_minutes:
             log.info("stage %s: time budget of %.1f min reached at step %d", stage.name, stage.max_minutes, prog.step)
             break
-        loss_value, step_tokens = _optimizer_step(accelerator, loss_module, optimizer, scheduler, data, prog,
-                                                  stage, params)
+        lr = stage.lr * lr_factor(prog.step, stage.warmup_steps, stage.steps, stage.min_lr_ratio, prog.elapsed_s,
+                                  None if stage.max_minutes is None else 60 * stage.max_minutes)
+        loss_value, step_tokens = _optimizer_step(accelerator, loss_module, optimizer, lr, data, prog, stage, params)
         prog.step += 1
         prog.tokens += step_tokens
         prog.last_loss = loss_value
@@ -337,7 +342,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
         tok_s = window_tokens / max(1e-9, now - window_t)
         bar.update(1)
         bar.set_postfix(loss=f"{loss_value:.3f}", tok_s=f"{tok_s:.0f}", refresh=False)
-        record = {"stage": stage.name, "step": prog.step, "loss": loss_value, "lr": scheduler.get_last_lr()[0],
+        record = {"stage": stage.name, "step": prog.step, "loss": loss_value, "lr": lr,
                   "tokens": prog.tokens, "tokens_per_s": round(tok_s, 1), "elapsed_s": round(prog.elapsed_s, 1)}
         if stage.eval_every and (prog.step % stage.eval_every == 0 or prog.step == stage.steps) and valid_batches:
             valid_loss = evaluate(loss_module, valid_batches, accelerator)
@@ -366,7 +371,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     return StageResult(stage.name, prog.step, prog.tokens, prog.last_loss, valid_loss, prog.elapsed_s, str(final))
 
 
-def _optimizer_step(accelerator, loss_module, optimizer, scheduler, data: StageData, prog: Progress,
+def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageData, prog: Progress,
                     stage: StageConfig, params) -> tuple[float, int]:
     """One optimizer step over ``grad_accum`` micro-batches; returns (mean loss, tokens processed)."""
     total_loss = 0.0
@@ -383,8 +388,9 @@ def _optimizer_step(accelerator, loss_module, optimizer, scheduler, data: StageD
         tokens += batch.tokens
     if stage.clip > 0:
         accelerator.clip_grad_norm_(params, stage.clip)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
     optimizer.step()
-    scheduler.step()
     optimizer.zero_grad(set_to_none=True)
     return total_loss, tokens * accelerator.num_processes
 
@@ -419,7 +425,7 @@ def evaluate(loss_module, batches: list[Batch], accelerator) -> float:
 
 
 def save_checkpoint(accelerator, stage_dir: Path, step: int, keep: int = 2) -> Path:
-    """Accelerate state (model, optimizer, scheduler, RNG, progress) under ``checkpoints/step-NNNNNN``."""
+    """Accelerate state (model, optimizer, RNG, progress) under ``checkpoints/step-NNNNNN``."""
     path = stage_dir / "checkpoints" / f"step-{step:06d}"
     accelerator.save_state(str(path))
     if accelerator.is_main_process:

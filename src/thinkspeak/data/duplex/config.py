@@ -22,8 +22,10 @@ DEFAULT_USER_VOICES = (
     "flite:slt",
     "flite:rms",
     "flite:awb",
+    "festival:kal",
 )
-DEFAULT_ASSISTANT_VOICE = "piper"
+# VITS noise off: piper's default samples noise inside the model, so the same text would differ run to run.
+DEFAULT_ASSISTANT_VOICE = "piper:noise_scale=0:noise_w_scale=0"
 ROWS_PER_FILE = 100  # dialogues per Parquet file (with audio ~1-2 MB each)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import multiprocessing
+import os
 from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -33,6 +34,11 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return value
+
+
+def _one_thread() -> None:
+    """Worker processes run one native thread each (ONNX Runtime, BLAS) unless OMP_NUM_THREADS says otherwise."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _row(index: int, seed: int, config: DuplexConfig) -> dict[str, Any]:
@@ -120,6 +126,11 @@ def generate_duplex(
         raise ValueError(f"shard must be (i, N) with 0 <= i < N, got {shard!r}")
     job = shards.ShardSpec(*shard)
     config = DuplexConfig.from_options(options)
+    if not config.no_audio:
+        from thinkspeak.speech.tts import parse_spec
+
+        for spec in (*config.user_voices, config.assistant_voice):
+            parse_spec(spec)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a directory, got the file {str(out)!r}")
@@ -131,7 +142,8 @@ def generate_duplex(
         shards.is_finished(path, key)  # raises on a file made with other settings: never mix two corpora
     todo = [k for k in shards.files_of_shard(len(ranges), job)
             if not shards.is_finished(shards.file_path(out, k, len(ranges)), key)]
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_one_thread) if workers > 1 else None
     try:
         with tqdm(total=sum(len(ranges[k]) for k in todo), desc=f"duplex {job}", unit="dialogue",
                   disable=not progress) as bar:

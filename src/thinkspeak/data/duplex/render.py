@@ -107,7 +107,7 @@ def render(
 ) -> Rendered:
     """Mix the timeline's turns into two channels and add ``noise_kind`` noise to the user channel at an
     active-speech SNR of ``snr_db`` (see module docstring). ``voices`` align with the turns' ``clip`` index."""
-    n = math.ceil(timeline.duration * SAMPLE_RATE)
+    n = round(timeline.duration * SAMPLE_RATE)
     user, active = _channel(timeline, voices, "user", user_level_dbfs, n)
     assistant, _ = _channel(timeline, voices, "assistant", ASSISTANT_LEVEL_DBFS, n)
     active_power = float(np.mean(user[active] ** 2))

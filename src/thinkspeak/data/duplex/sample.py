@@ -8,14 +8,13 @@ timeline-only corpus and a voiced one share texts, voices, SNRs and event struct
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from thinkspeak.data.dialogues import Dialogue, make_dialogue, pick
 from thinkspeak.data.duplex.config import DuplexConfig
-from thinkspeak.data.duplex.render import Rendered, Voiced, render, voiced
+from thinkspeak.data.duplex.render import SAMPLE_RATE, Rendered, Voiced, render, voiced
 from thinkspeak.data.duplex.timeline import Timeline, dialogue_utterances, estimate_clip, place_dialogue
 
 TEXT_STREAM, TIMELINE_STREAM, PLAN_STREAM, NOISE_STREAM = range(4)
@@ -49,18 +48,13 @@ def _rng(seed: int, index: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, index, stream])
 
 
-@functools.cache
-def _engine(spec: str):
-    """One TTS engine per voice spec per process (workers keep theirs warm across dialogues)."""
-    from thinkspeak.speech.tts import get_tts
-
-    return get_tts(spec)
-
-
 def voice(spec: str, spoken: str) -> Voiced:
-    """Synthesise ``spoken`` with the engine ``spec`` and trim/time it (:func:`render.voiced`)."""
-    synthesis = _engine(spec).synthesize(spoken)
-    return voiced(synthesis.pcm, synthesis.sample_rate, spoken, synthesis.words)
+    """Synthesise ``spoken`` with the voice ``spec`` (this process's cached engine, as the synthesis pool's
+    workers do) and trim/time it (:func:`render.voiced`)."""
+    from thinkspeak.speech.pool import SynthesisRequest, synthesize_request
+
+    result = synthesize_request(SynthesisRequest(spoken, spec, sample_rate=SAMPLE_RATE))
+    return voiced(result.pcm, result.sample_rate, spoken, result.words)
 
 
 def make_sample(seed: int, index: int, config: DuplexConfig) -> DuplexSample:

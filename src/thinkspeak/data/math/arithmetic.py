@@ -14,7 +14,12 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from thinkspeak.data.math.columns import column_addition, column_subtraction, long_division, long_multiplication
+from thinkspeak.data.math.columns import (
+    column_addition,
+    column_subtraction,
+    long_division,
+    long_multiplication,
+)
 from thinkspeak.data.math.problem import OPERATION_WORDS, Problem, Say, Step, apply, claim, num
 
 SYMBOLS = {"+": ("+", "plus"), "-": ("-", "minus"), "*": ("×", "x", "times", "multiplied by", "*"),

@@ -57,6 +57,11 @@ THINGS = tuple(
     )
 )
 
+# Single items with a plausible price range in whole dollars (for change and discount problems).
+GOODS = (("backpack", 15, 60), ("desk lamp", 12, 45), ("board game", 10, 40), ("pair of headphones", 20, 90),
+         ("scarf", 8, 30), ("watch", 25, 120), ("jacket", 30, 110), ("skateboard", 35, 95), ("teapot", 9, 35),
+         ("football", 8, 28), ("puzzle", 6, 24), ("houseplant", 5, 30), ("umbrella", 7, 25))
+
 PLACES = (
     "the market", "the bakery", "the bookstore", "the school fair", "the hardware store", "the farm stand",
     "the corner shop", "the museum gift shop", "the stationery store", "the garden center",

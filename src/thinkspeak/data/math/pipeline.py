@@ -5,16 +5,15 @@ check (drop failures) -> optional speech -> sharded Parquet + manifest (contract
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 from collections import Counter
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from thinkspeak import __version__
 from thinkspeak.data import shards
-from thinkspeak.data.math.sample import MathConfig, build_sample
+from thinkspeak.data.math.sample import CORPUS_VERSION, MathConfig, build_sample
 
 TEXT_COLUMNS = (
     ("id", "string"), ("index", "int64"), ("split", "string"), ("category", "string"), ("kind", "string"),
@@ -47,19 +46,12 @@ class FileResult:
     stats: dict
 
 
-def _text_row(index: int, *, seed: int, config: MathConfig) -> tuple[dict, bool]:
-    row, verdict = build_sample(seed, index, config)
-    return row, verdict.ok
-
-
-def build_file(indices: range, seed: int, config: MathConfig, executor: Executor | None = None,
-               progress=None) -> FileResult:
+def build_file(indices: range, seed: int, config: MathConfig, progress=None) -> FileResult:
     """Text rows for ``indices`` (in order), drift failures dropped, and the file's statistics."""
-    work = functools.partial(_text_row, seed=seed, config=config)
-    results = executor.map(work, indices, chunksize=32) if executor is not None else map(work, indices)
     rows, failures = [], 0
-    for row, ok in results:
-        if ok:
+    for index in indices:
+        row, verdict = build_sample(seed, index, config)
+        if verdict.ok:
             rows.append(row)
         else:
             failures += 1
@@ -75,6 +67,31 @@ def build_file(indices: range, seed: int, config: MathConfig, executor: Executor
         "journey": sum(r["journey"] for r in rows),
     }
     return FileResult(rows, stats)
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """Everything needed to make file ``k``: picklable, so a worker process can make and write it."""
+
+    out: Path
+    k: int
+    n_files: int
+    indices: range
+    seed: int
+    config: MathConfig
+    meta: dict
+
+
+def make_file(job: FileJob, synthesizer=None, progress=None) -> int:
+    """Build, optionally voice, and atomically write one file; returns its number of samples."""
+    result = build_file(job.indices, job.seed, job.config, progress if synthesizer is None else None)
+    if synthesizer is not None:  # the bar follows synthesis, the slow part
+        result.stats.update(synthesizer.add_audio(result.rows, job.seed))
+        if progress is not None:
+            progress.update(len(job.indices))
+    shards.write_rows(shards.file_path(job.out, job.k, job.n_files), result.rows, schema(synthesizer is not None),
+                      {**job.meta, "file": job.k, "stats": result.stats})
+    return len(job.indices)
 
 
 def manifest(out: Path, *, n: int, seed: int, config: MathConfig, n_files: int, audio: dict | None) -> dict:
@@ -107,6 +124,7 @@ def manifest(out: Path, *, n: int, seed: int, config: MathConfig, n_files: int, 
         "audio": audio,
         "shards": n_files,
         "rows_per_file": metas[0]["rows_per_file"] if metas else None,
+        "corpus_version": CORPUS_VERSION,
         "created_by": f"thinkspeak {__version__} data math",
     }
 
@@ -127,31 +145,30 @@ def generate_math(n: int, out: Path, *, seed: int = 0, shard: shards.ShardSpec |
     ranges = shards.file_ranges(n, rows_per_file)
     audio = speech.to_dict() if speech is not None else None
     options = {"generator": "math", "n": n, "seed": seed, "rows_per_file": rows_per_file,
-               "config": config.to_dict(), "audio": audio, "version": __version__}
+               "config": config.to_dict(), "audio": audio, "corpus_version": CORPUS_VERSION}
     key = shards.fingerprint(options)
     out = Path(out)
     todo = [k for k in shards.files_of_shard(len(ranges), shard)
             if not shards.is_finished(shards.file_path(out, k, len(ranges)), key)]
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
-    synthesizer = speech.synthesizer(workers) if speech is not None else None
-    try:
-        with tqdm(total=sum(len(ranges[k]) for k in todo), desc=f"math {shard}", unit="sample",
-                  disable=not progress) as bar:
-            for k in todo:
-                result = build_file(ranges[k], seed, config, executor, bar)
-                if synthesizer is not None:
-                    synthesizer.add_audio(result.rows, seed)
-                    result.stats["voices"] = dict(Counter(
-                        v for r in result.rows for v in (r["question_voice"], r["response_voice"]) if v))
-                    result.stats["engines"] = dict(Counter(r["question_engine"] for r in result.rows))
-                meta = {"fingerprint": key, "options": options, "file": k, "rows_per_file": rows_per_file,
-                        "stats": result.stats}
-                shards.write_rows(shards.file_path(out, k, len(ranges)), result.rows, schema(speech is not None), meta)
-    finally:
-        if executor is not None:
-            executor.shutdown()
-        if synthesizer is not None:
-            synthesizer.close()
+    meta = {"fingerprint": key, "options": options, "rows_per_file": rows_per_file}
+    jobs = [FileJob(out, k, len(ranges), ranges[k], seed, config, meta) for k in todo]
+    with tqdm(total=sum(len(j.indices) for j in jobs), desc=f"math {shard}", unit="sample",
+              disable=not progress) as bar:
+        if speech is not None:  # text is cheap next to synthesis, which the pool spreads over the workers
+            synthesizer = speech.synthesizer(workers)
+            try:
+                for job in jobs:
+                    make_file(job, synthesizer, bar)
+            finally:
+                synthesizer.close()
+        elif workers > 1 and len(jobs) > 1:  # whole files per worker: only a count crosses processes
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+                for done in pool.map(make_file, jobs):
+                    bar.update(done)
+        else:
+            for job in jobs:
+                make_file(job, None, bar)
     result_manifest = manifest(out, n=n, seed=seed, config=config, n_files=len(ranges), audio=audio)
     shards.write_json(out / "manifest.json", result_manifest)
     return result_manifest

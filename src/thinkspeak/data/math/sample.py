@@ -19,6 +19,9 @@ from thinkspeak.data.shards import sample_rng, stable_split
 from thinkspeak.layouts.interleave import arrange, check_rhythm
 from thinkspeak.text.numbers import spoken_form
 
+# Bump when the generated content changes for the same seed, so resuming into an older corpus is refused.
+CORPUS_VERSION = 1
+
 GENERATORS = {
     "arith_short": (arithmetic.arith_short,),
     "arith_long": (arithmetic.arith_long,),

@@ -125,7 +125,8 @@ def savings(rng: random.Random) -> Problem:
     spent = rng.randint(1, weekly * weeks - 1)
     saved = weekly * weeks
     left = saved - spent
-    thing = rng.choice(("a video game", "a pair of shoes", "a book set", "concert tickets", "a bike helmet"))
+    thing, verb = rng.choice((("a video game", "costs"), ("a pair of shoes", "costs"), ("a book set", "costs"),
+                              ("concert tickets", "cost"), ("a bike helmet", "costs"), ("new headphones", "cost")))
     if rng.random() < 0.5:
         q = _story(rng, [f"{name} saves ${weekly} every week for {weeks} weeks.",
                          pick(rng, ("Then {n} spends ${s} on {th}.", "{n} buys {th} for ${s}."), n=name, s=spent, th=thing),
@@ -138,7 +139,7 @@ def savings(rng: random.Random) -> Problem:
     goal = weekly * rng.randint(4, 20)
     start = rng.randint(0, goal // weekly - 1) * weekly
     need = goal - start
-    q = _story(rng, [f"{name} wants {thing} that costs ${goal}.",
+    q = _story(rng, [f"{name} wants {thing} that {verb} ${goal}.",
                      pick(rng, ("{n} already has ${s} and saves ${w} a week.",
                                 "{n} has saved ${s} so far and puts away ${w} each week."), n=name, s=start, w=weekly),
                      pick(rng, ("How many more weeks until {n} can buy it?", "How many weeks will it take?"), n=name)])
@@ -172,14 +173,14 @@ def trip(rng: random.Random) -> Problem:
 
 def discount(rng: random.Random) -> Problem:
     name = rng.choice(lx.NAMES)
-    t = rng.choice(lx.THINGS)
-    price = rng.randint(2, 60) * 4
+    item, low, high = rng.choice(lx.GOODS)
+    price = rng.randint(low, high)
     pct = rng.choice((10, 20, 25, 50, 15, 30, 40))
     qty = rng.randint(2, 6)
     off = Fraction(price * pct, 100)
     sale = price - off
     total = sale * qty
-    q = _story(rng, [pick(rng, ("A {one} normally costs ${p}.", "The regular price of a {one} is ${p}."), one=t.one, p=price),
+    q = _story(rng, [pick(rng, ("A {one} normally costs ${p}.", "The regular price of a {one} is ${p}."), one=item, p=price),
                      pick(rng, ("This week everything is {pc}% off.", "There is a {pc}% discount today."), pc=pct),
                      pick(rng, ("How much does {n} pay for {k} of them?", "{n} buys {k}. What is the total cost?"),
                           n=name, k=qty)])

@@ -126,10 +126,10 @@ def _money_fmt(value: Fraction | int) -> str:
 
 def change(rng: random.Random) -> Problem:
     name = rng.choice(lx.NAMES)
-    t = rng.choice(lx.THINGS)
-    price = Fraction(rng.randint(150, 4800), 100)
-    paid = next(p for p in (5, 10, 20, 50, 100) if p > price)
-    f = {"n": name, "one": t.one, "p": money(price), "paid": paid, "place": rng.choice(lx.PLACES)}
+    item, low, high = rng.choice(lx.GOODS)
+    price = Fraction(rng.randint(low * 100, high * 100 - 1), 100)
+    paid = next(p for p in (5, 10, 20, 50, 100, 200) if p > price)
+    f = {"n": name, "one": item, "p": money(price), "paid": paid, "place": rng.choice(lx.PLACES)}
     q = _story(rng, [pick(rng, ("{n} buys a {one} for ${p} at {place}.", "A {one} costs ${p}, and {n} buys one."), **f),
                      pick(rng, ("{n} pays with a ${paid} bill.", "{n} hands over ${paid}."), **f),
                      pick(rng, ("How much change should {n} get?", "How many dollars come back as change?"), **f)])

@@ -5,7 +5,8 @@ const RATE = 24000; // pcm16 rate on the wire, both ways (the protocol's default
 const $ = (id) => document.getElementById(id);
 
 // Exposed for tests and curious users: counters of what this page received.
-const stats = { connected: false, audioDeltas: 0, audioBytes: 0, turns: 0, speechStarted: 0, errors: [] };
+const stats = { connected: false, micFrames: 0, micPeak: 0, audioDeltas: 0, audioBytes: 0, turns: 0, speechStarted: 0,
+  errors: [] };
 window.thinkspeak = { stats };
 
 function b64ToBytes(b64) {
@@ -192,6 +193,8 @@ class Client {
     const view = new Int16Array(buffer);
     let peak = 0;
     for (let i = 0; i < view.length; i++) peak = Math.max(peak, Math.abs(view[i]));
+    stats.micFrames++;
+    stats.micPeak = Math.max(stats.micPeak, peak);
     $("level").style.width = `${Math.min(100, (peak / 32768) * 300)}%`;
     this.send({ type: "input_audio_buffer.append", audio: bytesToB64(buffer) });
   }

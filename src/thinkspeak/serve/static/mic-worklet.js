@@ -7,7 +7,8 @@ class MicProcessor extends AudioWorkletProcessor {
     super();
     this.outRate = options.processorOptions.rate;
     this.step = sampleRate / this.outRate; // input samples per output sample
-    this.frame = new Int16Array(Math.round(this.outRate * 0.02));
+    this.frameSize = Math.round(this.outRate * 0.02);
+    this.frame = new Int16Array(this.frameSize);
     this.filled = 0;
     this.pos = 0; // fractional read position into the current input block
     this.last = 0; // previous input sample, for interpolation across blocks
@@ -16,9 +17,9 @@ class MicProcessor extends AudioWorkletProcessor {
   push(value) {
     const s = Math.max(-1, Math.min(1, value));
     this.frame[this.filled++] = s < 0 ? s * 0x8000 : s * 0x7fff;
-    if (this.filled === this.frame.length) {
-      this.port.postMessage(this.frame.buffer, [this.frame.buffer]);
-      this.frame = new Int16Array(this.frame.length);
+    if (this.filled === this.frameSize) {
+      this.port.postMessage(this.frame.buffer, [this.frame.buffer]); // transferred: the array is now detached
+      this.frame = new Int16Array(this.frameSize);
       this.filled = 0;
     }
   }

@@ -30,8 +30,7 @@ def answer_for(messages: list[dict]) -> tuple[str, str]:
     question = messages[-1]["content"]
     turns = sum(1 for m in messages[:-1] if m["role"] == "user")
     reasoning = f"The user asked: {question}. There were {turns} earlier turns."
-    content = (f"You asked {question.strip().rstrip('?.!')}. I remember {turns} earlier turns, and I am "
-               "thinking about it carefully, step by step, before I say more. The answer is 42.")
+    content = f"You asked {question.strip().rstrip('?.!')}. I remember {turns} earlier turns. The answer is 42."
     return reasoning, content
 
 

@@ -1,0 +1,145 @@
+"""``thinkspeak ask``: put one question to the Thinker and watch it think while it speaks.
+
+    thinkspeak ask --text "What is 12 times 7?" [--model PATH] [--mode tis|think-first|no-think]
+                   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--max-steps N] [--p P --q Q] [--json]
+    thinkspeak ask --audio question.wav ...
+
+The spoken channel (say) and the reasoning channel (think) stream live in two colours, then the answer, the
+step of the first spoken token and the decoding speed. ``--json`` prints one JSON object instead (keys:
+answer, say, think, first_say_step, tokens_per_s, steps, mode, p, q, say_tokens, think_tokens, forwards,
+prefill_s, elapsed_s, stop_reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from thinkspeak.layouts.interleave import MODES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ask",
+        help="ask the Thinker a typed or spoken question; stream its speech and reasoning",
+        description="Decode one question with the thinking-in-speaking decoder and stream both channels.",
+    )
+    parser.add_argument("--text", default=None, help="the question, typed")
+    parser.add_argument("--audio", default=None, metavar="FILE",
+                        help="the question, spoken (any format soundfile reads; resampled to 16 kHz mono)")
+    parser.add_argument("--model", default=None, metavar="PATH",
+                        help="Thinker folder or local Qwen2 folder (default: the shipped model)")
+    parser.add_argument("--mode", default="tis", help=f"one of {', '.join(MODES)} (default: tis)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1: off)")
+    parser.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest (default 0: off)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for sampling")
+    parser.add_argument("--max-steps", type=int, default=512, help="longest generated stream (default 512)")
+    parser.add_argument("--p", type=int, default=None, help="say slots per block (default: the model's)")
+    parser.add_argument("--q", type=int, default=None, help="think slots per block (default: the model's)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if (args.text is None) == (args.audio is None):
+        got = "both" if args.text is not None else "neither"
+        raise ValueError(f"give exactly one of --text or --audio, got {got}")
+    from transformers.utils import logging as hf_logging
+
+    from thinkspeak.decode import TiSDecoder
+    from thinkspeak.decode.schedule import check_mode
+    from thinkspeak.model import Thinker
+
+    check_mode(args.mode)
+    audio = read_question_audio(args.audio) if args.audio is not None else None
+    hf_logging.disable_progress_bar()
+
+    thinker = Thinker.load(args.model)
+    decoder = TiSDecoder(
+        thinker,
+        p=thinker.config.p if args.p is None else args.p,
+        q=thinker.config.q if args.q is None else args.q,
+        mode=args.mode,
+        max_steps=args.max_steps,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        seed=args.seed,
+        top_k=args.top_k,
+    )
+    events = decoder.stream(text=args.text, audio=audio)
+    if args.json:
+        *_, done = events
+        print(json.dumps(summary(done, decoder), ensure_ascii=False))
+    else:
+        show_live(events, decoder)
+    return 0
+
+
+def read_question_audio(path: str):
+    """A sound file as 16 kHz mono float32 (channels averaged; resampled with soxr)."""
+    import soundfile
+
+    from thinkspeak.audio import resample
+
+    if not Path(path).is_file():
+        raise ValueError(f"--audio must be a sound file, got {path!r} (no such file)")
+    try:
+        pcm, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise ValueError(f"--audio {path!r} is not a sound file soundfile can read: {exc}") from exc
+    return resample(pcm.mean(axis=1), rate, 16000)
+
+
+def summary(done, decoder) -> dict:
+    """The JSON contract of ``ask --json``."""
+    s = done.stats
+    return {
+        "answer": done.answer,
+        "say": done.say,
+        "think": done.think,
+        "first_say_step": s.first_say_step,
+        "tokens_per_s": round(s.tokens_per_s, 1),
+        "steps": s.steps,
+        "mode": decoder.mode,
+        "p": decoder.p,
+        "q": decoder.q,
+        "say_tokens": s.say_tokens,
+        "think_tokens": s.think_tokens,
+        "forwards": s.forwards,
+        "prefill_s": round(s.prefill_s, 4),
+        "elapsed_s": round(s.elapsed_s, 4),
+        "stop_reason": s.stop_reason,
+    }
+
+
+def show_live(events, decoder) -> None:
+    """Two live panels, say (cyan) and think (magenta), then the answer and the timing figures."""
+    from rich.console import Console, Group
+    from rich.live import Live
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from thinkspeak.decode import Done, SayToken
+
+    say, think = Text(style="bold cyan"), Text(style="magenta")
+    view = Group(Panel(say, title="say", border_style="cyan"), Panel(think, title="think", border_style="magenta"))
+    console = Console()
+    done = None
+    with Live(view, console=console, refresh_per_second=25):
+        for event in events:
+            if isinstance(event, Done):
+                done = event
+            else:
+                (say if isinstance(event, SayToken) else think).append(event.text)
+    s = done.stats
+    console.print()
+    table = Table.grid(padding=(0, 2))
+    table.add_row("answer", Text(str(done.answer), style="bold green"))
+    table.add_row("first spoken token", f"step {s.first_say_step}" if s.first_say_step is not None else "none")
+    table.add_row("decoding", f"{s.tokens_per_s:.0f} tokens/s ({s.steps} steps in {s.forwards} forwards, "
+                              f"prefill {s.prefill_s * 1000:.0f} ms)")
+    table.add_row("stream", f"mode {decoder.mode}, p:q {decoder.p}:{decoder.q}, stopped by {s.stop_reason}")
+    console.print(table)

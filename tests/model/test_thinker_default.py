@@ -1,0 +1,70 @@
+"""The shipped default Thinker (src/thinkspeak/assets/thinker-default) loads, is intact and answers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+import torch
+
+from thinkspeak.layouts.interleave import deinterleave
+from thinkspeak.model.thinker import DEFAULT_DIR, Thinker
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_DIR / "config.json").is_file(),
+                                reason="the default model has not been exported yet (thinkspeak train --export)")
+
+
+@pytest.fixture(scope="module")
+def thinker() -> Thinker:
+    return Thinker.load()
+
+
+def greedy_stream(thinker: Thinker, text: str, mode: str, max_steps: int = 400) -> list[int]:
+    """Plain greedy decoding with the KV cache (no schedule enforcement): what the model itself emits."""
+    with torch.no_grad():
+        out = thinker.model(inputs_embeds=thinker.prompt_embeds(text=text, mode=mode), use_cache=True)
+        stream = []
+        for _ in range(max_steps):
+            token = int(out.logits[0, -1].argmax())
+            stream.append(token)
+            if token == thinker.ids.end:
+                break
+            out = thinker.model(input_ids=torch.tensor([[token]]), past_key_values=out.past_key_values,
+                                use_cache=True)
+    return stream
+
+
+def spoken_answer(say: str) -> str | None:
+    m = re.search(r"[Tt]he answer is:? (-?[\d./]+\d)", say)
+    return m.group(1) if m else None
+
+
+def test_files_match_sha256sums():
+    lines = (DEFAULT_DIR / "SHA256SUMS").read_text().splitlines()
+    assert lines
+    for line in lines:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((DEFAULT_DIR / name).read_bytes()).hexdigest() == digest, name
+    size = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir())
+    assert size < 30 * 2**20
+
+
+def test_default_loads_with_adapter(thinker):
+    assert thinker.adapter is not None and thinker.config.p == 2 and thinker.config.q == 8
+    assert thinker.prompt_embeds(features=torch.zeros(50, thinker.adapter.config.feature_dim)).shape[1] == 13 + 3
+
+
+def test_default_answers_an_easy_question_thinking_while_speaking(thinker):
+    ids = thinker.ids
+    stream = greedy_stream(thinker, "What is 2 plus 3?", "tis")
+    assert stream[-1] == ids.end
+    say, think = deinterleave(stream, say_pad=ids.say_pad, think_pad=ids.think_pad, end=ids.end, strict=False)
+    say_text, think_text = thinker.tokenizer.decode(say), thinker.tokenizer.decode(think)
+    assert "5" in think_text
+    assert spoken_answer(say_text) == "5", (say_text, think_text)
+
+
+def test_default_answers_without_thinking(thinker):
+    stream = greedy_stream(thinker, "What is 2 plus 3?", "no-think")
+    assert spoken_answer(thinker.tokenizer.decode(stream, skip_special_tokens=True)) == "5"

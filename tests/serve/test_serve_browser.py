@@ -1,0 +1,72 @@
+"""The browser page in headless Debian Chromium: a fake microphone (a WAV file) asks a question, audio comes back.
+
+Driven with playwright-python against the system Chromium (``executable_path``; no browser download).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from serve_helpers import WIRE_RATE, silence
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.browser
+
+
+def chromium_args(wav: Path) -> list[str]:
+    return [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={wav}%noloop",
+        "--autoplay-policy=no-user-gesture-required", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+    ]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian chromium is not installed at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (uses /usr/bin/chromium)")
+    with sync_api.sync_playwright() as pw:
+        yield pw
+
+
+def test_page_asks_by_microphone_and_plays_the_answer(server, say, browser):
+    workdir = Path(tempfile.mkdtemp(prefix="thinkspeak-browser-"))
+    try:
+        wav = workdir / "question.wav"
+        speech = np.concatenate([silence(1.0), say("What is six times seven?"), silence(6.0)])
+        sf.write(wav, speech, WIRE_RATE, subtype="PCM_16")
+        chromium = browser.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav),
+                                           env={**os.environ, "HOME": str(workdir)})
+        context = chromium.new_context(viewport={"width": 1200, "height": 860})
+        page = context.new_page()
+        page.goto(server.http + "/")
+        page.click("#talk")
+        page.wait_for_function("window.thinkspeak.stats.audioDeltas > 0", timeout=60_000)
+        page.wait_for_function("window.thinkspeak.stats.turns > 0", timeout=60_000)
+        page.wait_for_selector("#latency tbody tr", timeout=10_000)
+        stats = page.evaluate("window.thinkspeak.stats")
+        user = page.inner_text("#transcript li.user")
+        assistant = page.inner_text("#transcript li.assistant")
+        reasoning = page.inner_text("#reasoning")
+        latency_cells = page.locator("#latency tbody tr").first.locator("td").all_inner_texts()
+        shot = os.environ.get("THINKSPEAK_SCREENSHOT")
+        if shot:
+            page.screenshot(path=shot, full_page=True)
+        chromium.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert stats["connected"] and stats["audioBytes"] > WIRE_RATE * 2  # more than a second of answer audio
+    assert stats["errors"] == []
+    assert "7" in user or "seven" in user.lower()
+    assert "The answer is 42" in assistant
+    assert "The user asked" in reasoning
+    assert latency_cells[4].isdigit()  # first audio (server side), ms

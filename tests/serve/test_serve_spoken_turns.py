@@ -1,0 +1,151 @@
+"""Spoken turns over the wire: real-time speech in, VAD, ASR, the Thinker's two streams, audio out, barge-in.
+
+The server runs under uvicorn on 127.0.0.1 with the real Silero VAD, Whisper-base and espeak-ng; the Thinker
+is the chat peer of serve_chat_peer.py (a reasoning-model-shaped OpenAI endpoint), so answers are known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from serve_chat_peer import answer_for
+from serve_helpers import Client, pcm_of, silence, speech_end_ms
+
+QUESTION = "What is six times seven?"
+
+
+async def spoken_turn(server, say) -> tuple[Client, float, dict]:
+    client = await Client.connect(server.url)
+    speech = say(QUESTION)
+    await client.stream(silence(0.3))
+    end_of_speech = await client.stream(speech)
+    await client.stream(silence(1.0))
+    done = await client.wait_for("response.done", timeout=60)
+    return client, end_of_speech, done
+
+
+def test_spoken_turn_gives_transcript_reasoning_and_audio(server, say, chat_peer):
+    async def main():
+        client, _, done = await spoken_turn(server, say)
+        await client.wait_for("thinkspeak.turn.latency", timeout=10)
+        await client.close()
+        return client, done
+
+    client, done = asyncio.run(main())
+    kinds = [e["type"] for e in client.events]
+    started, stopped = client.of("input_audio_buffer.speech_started")[0], client.of("input_audio_buffer.speech_stopped")[0]
+    assert started["item_id"] == stopped["item_id"]
+    # The true end of speech is 0.3 s of lead-in + the utterance; the pre-roll pulls the start before the speech.
+    assert abs(stopped["audio_end_ms"] - (300 + speech_end_ms(say(QUESTION)))) < 100
+    assert started["audio_start_ms"] < 300
+    assert kinds.index("input_audio_buffer.speech_stopped") < kinds.index("response.created")
+    transcript = client.of("conversation.item.input_audio_transcription.completed")[0]
+    assert transcript["item_id"] == stopped["item_id"]
+    assert "seven" in transcript["transcript"].lower() or "7" in transcript["transcript"]
+
+    created = client.of("response.created")[0]["response"]
+    assert done["response"]["id"] == created["id"] and done["response"]["status"] == "completed"
+    deltas = client.of("response.output_audio.delta")
+    assert deltas and all(d["response_id"] == created["id"] for d in deltas)
+    audio = pcm_of(deltas)
+    assert len(audio) / 24000 > 1.0 and np.sqrt(np.mean(audio ** 2)) > 0.01
+
+    reasoning, content = answer_for(chat_peer.requests[-1]["messages"])
+    assert "".join(e["delta"] for e in client.of("thinkspeak.reasoning.delta")) == reasoning
+    spoken = "".join(e["delta"] for e in client.of("response.output_audio_transcript.delta"))
+    assert spoken.split() == content.split()
+    assert client.of("response.output_audio_transcript.done")[0]["transcript"].split() == content.split()
+
+    latency = client.of("thinkspeak.turn.latency")[0]["latency_ms"]
+    assert set(latency) == {"speech_stopped", "transcript", "first_token", "first_audio"}
+    assert latency["speech_stopped"] <= latency["first_audio"]
+    assert server.metric("thinkspeak_turn_latency_seconds_count", stage="first_audio") >= 1
+
+
+def test_multi_turn_memory_is_per_session(server, chat_peer):
+    async def text_turn(client: Client, text: str) -> dict:
+        await client.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}})
+        await client.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+        return await client.wait_for("response.done", timeout=30)
+
+    async def main():
+        a, b = await Client.connect(server.url), await Client.connect(server.url)
+        await text_turn(a, "My name is Ada.")
+        second = await text_turn(a, "What is my name?")
+        first_of_b = await text_turn(b, "Hello?")
+        await a.close()
+        await b.close()
+        return second, first_of_b
+
+    second, first_of_b = asyncio.run(main())
+    text_a = second["response"]["output"][0]["content"][0]["text"]
+    text_b = first_of_b["response"]["output"][0]["content"][0]["text"]
+    assert "I remember 1 earlier turns" in text_a
+    assert "I remember 0 earlier turns" in text_b
+
+
+def test_barge_in_cancels_and_truncates_to_what_was_played(server, say, chat_peer):
+    async def main():
+        client = await Client.connect(server.url)
+        await client.stream(silence(0.3))
+        await client.stream(say(QUESTION))
+        await client.stream(silence(0.8))
+        first_audio = await client.wait_for("response.output_audio.delta", timeout=30)
+        created = client.of("response.created")[0]["response"]
+        await client.stream(silence(1.0))  # let ~1 s of the answer play
+        await client.stream(say("Wait, stop. Tell me about the weather instead."))
+        interrupted = await client.wait_for("input_audio_buffer.speech_started", timeout=10)
+        truncated = await client.wait_for("conversation.item.truncated", timeout=10)
+        await client.stream(silence(1.0))
+        second = await client.wait_for("response.created", timeout=30)
+        await client.wait_for("response.done", timeout=60)
+        await client.close()
+        return client, created, first_audio, interrupted, truncated, second
+
+    client, created, first_audio, interrupted, truncated, second = asyncio.run(main())
+    events = client.events
+    first_done = next(e for e in events if e["type"] == "response.done" and e["response"]["id"] == created["id"])
+    assert first_done["response"]["status"] == "cancelled"
+    assert first_done["response"]["status_details"]["reason"] == "turn_detected"
+    cut = client.index(interrupted)
+    late = [e for e in events[cut:] if e["type"] == "response.output_audio.delta" and e["response_id"] == created["id"]]
+    assert late == []  # nothing of the cancelled answer after the client was told to flush
+    sent = pcm_of([e for e in events if e["type"] == "response.output_audio.delta"
+                   and e["response_id"] == created["id"]])
+    sent_ms = len(sent) / 24
+    assert truncated["item_id"] == first_audio["item_id"]
+    # ~1 s of silence plus the interruption's first 250 ms were played; never more than was sent.
+    assert 700 <= truncated["audio_end_ms"] <= sent_ms
+    heard = first_done["response"]["output"][0]["content"][0]["transcript"]
+    _, full = answer_for(chat_peer.requests[-2]["messages"])
+    assert heard and full.startswith(heard.rstrip(".,")) and len(heard) < len(full)
+    # The next turn's history holds the truncated answer, not the whole one.
+    history = chat_peer.requests[-1]["messages"]
+    assert history[-2] == {"role": "assistant", "content": heard}
+    assert second["response"]["id"] != created["id"]
+
+
+@pytest.mark.parametrize("burst_ms", [120])
+def test_a_short_noise_is_a_false_interruption_and_the_answer_resumes(server, say, burst_ms):
+    async def main():
+        client = await Client.connect(server.url)
+        await client.stream(silence(0.3))
+        await client.stream(say(QUESTION))
+        await client.stream(silence(0.8))
+        await client.wait_for("response.output_audio.delta", timeout=30)
+        before = server.metric("thinkspeak_barge_ins_total", outcome="false")
+        blip = say("Ah")[: int(burst_ms * 24)]
+        await client.stream(silence(0.5))
+        await client.stream(blip)
+        await client.stream(silence(1.2))
+        done = await client.wait_for("response.done", timeout=60)
+        await client.close()
+        return client, done, before
+
+    client, done, before = asyncio.run(main())
+    assert done["response"]["status"] == "completed"
+    assert len(client.of("input_audio_buffer.speech_started")) == 1  # only the question
+    assert server.metric("thinkspeak_barge_ins_total", outcome="false") == before + 1
