@@ -1,5 +1,5 @@
 """Speech engines on this machine: TTS real-time factor and first-chunk latency, ASR round-trip WER per
-TTS engine, ASR speed by beam size, Whisper encoder feature speed, VAD speed.
+TTS engine (beam 1 and beam 5), ASR speed by beam size, Whisper encoder feature speed, VAD speed.
 
 Baselines measured in the same run: ASR beam 5 vs beam 1 (greedy, the default); encoder features on the
 unpadded mel (what WhisperEncoder does) vs the same audio padded to Whisper's 30 s window (what Whisper
@@ -60,12 +60,14 @@ def median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_tts(specs: list[str], asr: WhisperASR) -> None:
-    print(f"\n{'TTS engine':40s} {'RTF':>7s} {'first chunk s':>14s} {'audio s':>8s} {'WER %':>6s}")
+def bench_tts(specs: list[str], asr: WhisperASR, asr_beam: WhisperASR) -> None:
+    print(
+        f"\n{'TTS engine':40s} {'RTF':>7s} {'first chunk s':>14s} {'audio s':>8s} {'WER % b1':>9s} {'WER % b5':>9s}"
+    )
     for spec in specs:
         tts = get_tts(spec)
         tts.synthesize("Warm up.")
-        rtfs, firsts, durations, refs, hyps = [], [], [], [], []
+        rtfs, firsts, durations, refs, hyps, hyps_beam = [], [], [], [], [], []
         for sentence in SENTENCES:
             start = time.perf_counter()
             speech = tts.synthesize(sentence)
@@ -76,10 +78,11 @@ def bench_tts(specs: list[str], asr: WhisperASR) -> None:
             firsts.append(time.perf_counter() - start)
             refs.append(normalise(sentence))
             hyps.append(normalise(asr.transcribe(speech.pcm).text))
-        wer = 100 * jiwer.wer(refs, hyps)
+            hyps_beam.append(normalise(asr_beam.transcribe(speech.pcm).text))
+        wer, wer_beam = 100 * jiwer.wer(refs, hyps), 100 * jiwer.wer(refs, hyps_beam)
         print(
             f"{tts.spec:40s} {statistics.median(rtfs):7.3f} {statistics.median(firsts):14.3f} "
-            f"{statistics.median(durations):8.2f} {wer:6.1f}"
+            f"{statistics.median(durations):8.2f} {wer:9.1f} {wer_beam:9.1f}"
         )
 
 
@@ -123,9 +126,9 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help="comma-separated TTS specs")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    asr = WhisperASR()
-    bench_tts(args.engines.split(","), asr)
-    bench_asr(asr, WhisperASR(beam_size=5), args.repeats)
+    asr, asr_beam = WhisperASR(), WhisperASR(beam_size=5)
+    bench_tts(args.engines.split(","), asr, asr_beam)
+    bench_asr(asr, asr_beam, args.repeats)
     bench_encoder(WhisperEncoder(), args.repeats)
     bench_vad(args.repeats)
 

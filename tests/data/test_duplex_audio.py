@@ -17,7 +17,8 @@ from thinkspeak.data.duplex.config import DuplexConfig
 from thinkspeak.data.duplex.render import SAMPLE_RATE, Voiced, measured_snr_db, render, voiced
 from thinkspeak.data.duplex.sample import AcousticPlan, DuplexSample, make_sample
 from thinkspeak.data.duplex.store import dialogue_audio, sample_to_row
-from thinkspeak.data.duplex.timeline import Clip, Word, dialogue_utterances, place_dialogue, spread_words
+from thinkspeak.data.duplex.timeline import Clip, dialogue_utterances, place_dialogue, spread_words
+from thinkspeak.speech.words import Word
 
 SR = SAMPLE_RATE
 
@@ -149,3 +150,16 @@ def test_generate_with_audio_writes_decodable_rows(tmp_path: Path) -> None:
         channels = dialogue_audio(row)
         assert channels.shape == (2, round(row["duration"] * SR))
         assert row["user_voice"] == ESPEAK["user_voices"][0]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("thinkspeak.speech.tts") is None, reason="needs thinkspeak.speech.tts")
+def test_default_voices_are_valid_specs_and_a_bad_voice_is_refused_before_any_work(tmp_path: Path) -> None:
+    from thinkspeak.data.duplex import generate_duplex
+    from thinkspeak.data.duplex.config import DEFAULT_ASSISTANT_VOICE, DEFAULT_USER_VOICES
+    from thinkspeak.speech.tts import parse_spec
+
+    for spec in (*DEFAULT_USER_VOICES, DEFAULT_ASSISTANT_VOICE):
+        parse_spec(spec)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        generate_duplex(2, tmp_path / "out", user_voices=("nosuch:voice",), progress=False)
+    assert not (tmp_path / "out").exists()

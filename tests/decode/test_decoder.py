@@ -21,24 +21,46 @@ def allowed_sets(thinker):
     return {"say": text | {ids.say_pad, ids.end}, "think": text | {ids.think_pad}}
 
 
-def reference_tis(thinker, prompt, p, q, steps):
-    """Greedy TiS by the spec with full (uncached) HF forward passes: masks by slot, pads forced after reasoning."""
+def greedy_next(thinker, seq, allowed):
+    """The argmax over ``allowed`` of a full (uncached) HF forward pass over ``seq``."""
+    with torch.no_grad():
+        logits = thinker.model(torch.tensor([seq])).logits[0, -1]
+    banned = torch.tensor([t not in allowed for t in range(logits.shape[0])])
+    return int(logits.masked_fill(banned, float("-inf")).argmax())
+
+
+def reference_tis(thinker, prompt, p, q, steps, reasoning=None):
+    """Greedy TiS by the spec: masks by slot, pads forced once reasoning ended; with ``reasoning`` (a list),
+    think slots take its tokens in order instead of choosing."""
     ids, allowed = thinker.ids, allowed_sets(thinker)
     seq, out, ended = list(prompt), [], False
     for i in range(steps):
         channel = slot_channel(i, p, q)
         if channel == "think" and ended:
             token = ids.think_pad
+        elif channel == "think" and reasoning is not None:
+            token = reasoning.pop(0)
         else:
-            with torch.no_grad():
-                logits = thinker.model(torch.tensor([seq])).logits[0, -1]
-            banned = torch.tensor([t not in allowed[channel] for t in range(logits.shape[0])])
-            token = int(logits.masked_fill(banned, float("-inf")).argmax())
-            ended = ended or (channel == "think" and token == ids.think_pad)
+            token = greedy_next(thinker, seq, allowed[channel])
+        ended = ended or (channel == "think" and token == ids.think_pad)
         out.append(token)
         seq.append(token)
         if token == ids.end:
             break
+    return out
+
+
+def reference_reasoning(thinker, prompt, steps):
+    """Greedy think-first reasoning by the spec: text until <|think_end|> or <|end|>, which becomes think_pad."""
+    ids = thinker.ids
+    allowed = allowed_sets(thinker)["think"] - {ids.think_pad} | {ids.think_end, ids.end}
+    seq, out = list(prompt), []
+    while len(out) < steps:
+        token = greedy_next(thinker, seq, allowed)
+        if token in (ids.think_end, ids.end):
+            return [*out, ids.think_pad]
+        out.append(token)
+        seq.append(token)
     return out
 
 
@@ -66,9 +88,13 @@ def test_greedy_unconstrained_mode_equals_transformers_generate(make_thinker, co
         out = thinker.model.generate(torch.tensor([prompt]), max_new_tokens=48, do_sample=False,
                                      eos_token_id=thinker.ids.end, pad_token_id=thinker.ids.pad)
     expected = out[0, len(prompt):].tolist()
-    done = TiSDecoder(thinker, mode="no-think", max_steps=48).answer(text=QUESTION, history=history)
-    assert list(done.tokens) == expected
+    decoder = TiSDecoder(thinker, mode="no-think", max_steps=48)
+    assert list(decoder.answer(text=QUESTION, history=history).tokens) == expected
     assert len(set(expected)) > 3  # a varied stream, so the comparison means something
+    # the same prompt given ready-made, as token ids or as input embeddings
+    assert list(decoder.answer(prompt=prompt).tokens) == expected
+    embeds = thinker.model.get_input_embeddings()(torch.tensor([prompt])).detach()
+    assert list(decoder.answer(prompt=embeds).tokens) == expected
 
 
 @pytest.mark.parametrize("forced_runs", [True, False])
@@ -77,6 +103,48 @@ def test_greedy_tis_equals_the_spec_with_full_forward_passes(ending_thinker, for
     prompt = thinker.prompt_ids(QUESTION, "tis")
     done = TiSDecoder(thinker, max_steps=60, forced_runs=forced_runs).answer(text=QUESTION)
     assert list(done.tokens) == reference_tis(thinker, prompt, 2, 8, 60)
+
+
+@pytest.fixture(scope="module")
+def reasoning_ending_thinker(make_thinker, boost_token):
+    """A random Thinker whose greedy think-first reasoning ends (<|think_end|>) after some tokens."""
+    for seed in range(10):
+        for strength in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
+            thinker = make_thinker(seed=seed)
+            boost_token(thinker, thinker.ids.think_end, strength)
+            n = len(reference_reasoning(thinker, thinker.prompt_ids(QUESTION, "think-first"), 30))
+            if 5 <= n < 30:
+                return thinker
+    raise AssertionError("no random Thinker among the seeds ends its think-first reasoning mid-way")
+
+
+@pytest.mark.parametrize("which", ["plain", "reasoning ends"])
+def test_batch_parallel_speaks_in_tis_and_reasons_in_think_first(make_thinker, reasoning_ending_thinker, which):
+    thinker = make_thinker(seed=12) if which == "plain" else reasoning_ending_thinker
+    reasoning = reference_reasoning(thinker, thinker.prompt_ids(QUESTION, "think-first"), 60)
+    expected = reference_tis(thinker, thinker.prompt_ids(QUESTION, "tis"), 2, 8, 60, list(reasoning))
+    events = list(TiSDecoder(thinker, max_steps=60, batch_parallel=True).stream(text=QUESTION))
+    done = events[-1]
+    assert list(done.tokens) == expected
+    used = [t for i, t in enumerate(done.tokens) if slot_channel(i, 2, 8) == "think"]
+    assert used == reasoning[: len(used)]  # the think slots hold the think-first row's reasoning, in order
+    assert done.think == thinker.tokenizer.decode([t for t in used if t != thinker.ids.think_pad])
+    if which == "reasoning ends":
+        assert thinker.ids.think_pad in used and done.stats.forwards < len(done.tokens) - 1
+    assert [i for i, e in events if isinstance(e, Done)] == [] and isinstance(done, Done)
+
+
+def test_batch_parallel_batches_like_single_requests(make_thinker):
+    thinker = make_thinker(seed=13)
+    decoder = TiSDecoder(thinker, max_steps=35, batch_parallel=True)
+    questions = ["What is 3 plus 4?", "A café sells 12 crêpes and then 7 more, how many?"]
+    assert [d.tokens for d in decoder.answer_batch([Request(text=q) for q in questions])] == [
+        decoder.answer(text=q).tokens for q in questions
+    ]
+    with pytest.raises(ValueError, match="batch_parallel needs mode='tis'"):
+        TiSDecoder(thinker, mode="think-first", batch_parallel=True)
+    with pytest.raises(ValueError, match="prompt= cannot be used with batch_parallel"):
+        decoder.stream(prompt=[1, 2, 3])
 
 
 def rhythm_violations(tokens, allowed, p, q):
@@ -283,8 +351,11 @@ def test_bad_decoder_arguments_raise_clear_value_errors(make_thinker, kwargs, me
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(text="hi", audio=np.zeros(10, np.float32)), "exactly one of text=, audio= or features=, got text and audio"),
-        (dict(), "exactly one of text=, audio= or features=, got none of them"),
+        (dict(text="hi", audio=np.zeros(10, np.float32)), "exactly one of .* got text and audio"),
+        (dict(), "exactly one of text=, audio=, features= or prompt=, got none of them"),
+        (dict(prompt=[1, 2], history=[("a", "b")]), "history= cannot be combined with prompt="),
+        (dict(prompt=[1, 10**6]), "prompt token ids must lie in"),
+        (dict(prompt=torch.zeros(3, 5)), r"prompt must be token ids \[L\] or input embeddings"),
         (dict(text="   "), "text must be a non-empty str"),
         (dict(text="hi", cancel=3), "cancel must be a callable"),
     ],

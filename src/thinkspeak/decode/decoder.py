@@ -13,8 +13,11 @@ tokens, :class:`~thinkspeak.decode.events.ThinkToken` for reasoning tokens, then
    cache) — together with the run of forced pads that follows it, when there is one, in a single forward.
 
 Several requests decode together in one forward per step (:meth:`TiSDecoder.stream_batch`): prompts are
-left-padded, every row keeps its own positions, schedule, detokenisers and stop state. See docs/decoding.md
-for how this relates to Mini-Omni's batch-parallel decoding.
+left-padded, every row keeps its own positions, schedule, detokenisers and stop state.
+
+``batch_parallel=True`` is Mini-Omni's batch-parallel decoding (§3.5) carried over to a single-stream Thinker:
+each question runs as a pair of rows, the TiS stream that speaks and a think-first stream of the same
+question whose reasoning tokens fill the TiS stream's think slots (docs/decoding.md says when that helps).
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ from thinkspeak.decode.detokenize import IncrementalDetokenizer
 from thinkspeak.decode.events import DecodeStats, Done, Event, SayToken, StopReason, ThinkToken
 from thinkspeak.decode.qwen2_lean import KVCache, LeanQwen2
 from thinkspeak.decode.sampling import SamplingParams, choose
-from thinkspeak.decode.schedule import SlotMasks, check_mode, make_schedule, special_ids
+from thinkspeak.decode.schedule import (
+    ReasoningDonor,
+    SlotMasks,
+    TisSchedule,
+    check_mode,
+    make_schedule,
+    special_ids,
+)
 from thinkspeak.layouts.interleave import check_rhythm
 
 SAMPLE_RATE = 16000
@@ -39,20 +49,24 @@ SAMPLE_RATE = 16000
 
 @dataclass(frozen=True)
 class Request:
-    """One question: exactly one of ``text``, ``audio`` (16 kHz mono float PCM) or ``features`` (encoder
-    features ``[T, D]``), earlier ``(user, assistant)`` turns, and an optional ``cancel()`` asked every step."""
+    """One question: exactly one of ``text``, ``audio`` (16 kHz mono float PCM), ``features`` (encoder
+    features ``[T, D]``) or a ready ``prompt`` (token ids, or input embeddings ``[L, d]``, ending with the mode
+    token); earlier ``(user, assistant)`` turns (not with ``prompt``); an optional ``cancel()`` asked every step."""
 
     text: str | None = None
     audio: Any = None
     features: Any = None
     history: Sequence[tuple[str, str]] = ()
     cancel: Callable[[], bool] | None = None
+    prompt: Any = None
 
     def __post_init__(self) -> None:
-        given = [name for name in ("text", "audio", "features") if getattr(self, name) is not None]
+        given = [name for name in ("text", "audio", "features", "prompt") if getattr(self, name) is not None]
         if len(given) != 1:
             got = " and ".join(given) if given else "none of them"
-            raise ValueError(f"give exactly one of text=, audio= or features=, got {got}")
+            raise ValueError(f"give exactly one of text=, audio=, features= or prompt=, got {got}")
+        if self.prompt is not None and self.history:
+            raise ValueError("history= cannot be combined with prompt= (a ready prompt already holds its history)")
         if self.text is not None and (not isinstance(self.text, str) or not self.text.strip()):
             raise ValueError(f"text must be a non-empty str, got {self.text!r}")
         if self.cancel is not None and not callable(self.cancel):
@@ -60,11 +74,14 @@ class Request:
 
 
 class _Row:
-    """The state of one request inside a (possibly batched) decode."""
+    """One stream inside a (possibly batched) decode: request ``index``'s own stream, or (``follows`` set) the
+    silent reasoning donor that serves the row it follows."""
 
-    def __init__(self, request: Request, schedule, tokenizer):
+    def __init__(self, index: int, request: Request, schedule, tokenizer, follows: _Row | None = None):
+        self.index = index
         self.request = request
         self.schedule = schedule
+        self.follows = follows
         self.say = IncrementalDetokenizer(tokenizer)
         self.think = IncrementalDetokenizer(tokenizer)
         self.tokens: list[int] = []
@@ -78,7 +95,7 @@ class _Row:
         slot = self.schedule.push(token)
         if slot.kind == "end":
             self.stop = "end"
-        if slot.kind != "token":
+        if slot.kind != "token" or self.follows is not None:
             return None
         if slot.channel == "say":
             if self.first_say_step is None:
@@ -114,7 +131,8 @@ class TiSDecoder:
     seeded by ``seed`` at the start of every decode (None: PyTorch's global generator); ``forced_runs``: feed
     each run of forced pads to the model in one forward (False: one forward per token, the baseline);
     ``encoder``: what turns ``audio=`` into features (default: the packaged Whisper-base encoder, built on
-    first use).
+    first use); ``batch_parallel``: reason in a think-first row and speak in the TiS row ('tis' mode only; for a
+    Thinker trained on both arrangements, as the default recipe does).
     """
 
     def __init__(
@@ -131,6 +149,7 @@ class TiSDecoder:
         top_k: int = 0,
         forced_runs: bool = True,
         encoder=None,
+        batch_parallel: bool = False,
     ):
         check_rhythm(p, q)
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
@@ -139,6 +158,9 @@ class TiSDecoder:
             raise ValueError(f"seed must be an int or None, got {seed!r}")
         self.thinker = thinker
         self.p, self.q, self.mode, self.max_steps = p, q, check_mode(mode), max_steps
+        if batch_parallel and mode != "tis":
+            raise ValueError(f"batch_parallel needs mode='tis' (it fills a TiS stream's think slots), got {mode!r}")
+        self.batch_parallel = batch_parallel
         self.sampling = SamplingParams(temperature, top_k, top_p)
         self.seed = seed
         self.forced_runs = forced_runs
@@ -151,15 +173,18 @@ class TiSDecoder:
 
     # ------------------------------------------------------------------ public API
     def stream(self, text: str | None = None, audio=None, features=None, history: Sequence[tuple[str, str]] = (),
-               cancel: Callable[[], bool] | None = None) -> Iterator[Event]:
-        """Events of one decode as they are produced: say/think tokens, then one :class:`Done`."""
-        rows = self._decode([Request(text, audio, features, tuple(history), cancel)])
+               cancel: Callable[[], bool] | None = None, *, prompt=None) -> Iterator[Event]:
+        """Events of one decode as they are produced: say/think tokens, then one :class:`Done`.
+
+        Bad input raises ValueError here, at the call; the decoding itself runs as the events are read.
+        """
+        rows = self._decode([Request(text, audio, features, tuple(history), cancel, prompt)])
         return (event for _, event in rows)
 
     def answer(self, text: str | None = None, audio=None, features=None, history: Sequence[tuple[str, str]] = (),
-               cancel: Callable[[], bool] | None = None) -> Done:
+               cancel: Callable[[], bool] | None = None, *, prompt=None) -> Done:
         """Decode to the end and return the :class:`Done` event."""
-        *_, done = self.stream(text, audio, features, history, cancel)
+        *_, done = self.stream(text, audio, features, history, cancel, prompt=prompt)
         return done
 
     def stream_batch(self, requests: Sequence[Request]) -> Iterator[tuple[int, Event]]:
@@ -181,14 +206,32 @@ class TiSDecoder:
         return [out[i] for i in range(len(out))]
 
     # ------------------------------------------------------------------ internals
-    def _prompt(self, request: Request) -> torch.Tensor:
+    def _prompt(self, request: Request, mode: str) -> torch.Tensor:
         """Prompt embeddings ``[L, d]``: the Thinker's prompt for text or features (audio goes through the encoder)."""
+        if request.prompt is not None:
+            if self.batch_parallel:
+                raise ValueError("prompt= cannot be used with batch_parallel (it needs the question, to prompt twice)")
+            return self._ready_prompt(request.prompt)
         if request.text is not None:
-            embeds = self.thinker.prompt_embeds(text=request.text, mode=self.mode, history=request.history)
+            embeds = self.thinker.prompt_embeds(text=request.text, mode=mode, history=request.history)
         else:
             features = request.features if request.features is not None else self._features(request.audio)
-            embeds = self.thinker.prompt_embeds(features=features, mode=self.mode, history=request.history)
+            embeds = self.thinker.prompt_embeds(features=features, mode=mode, history=request.history)
         return embeds[0].detach()
+
+    def _ready_prompt(self, prompt) -> torch.Tensor:
+        x = torch.as_tensor(prompt, device=self.engine.device)
+        if x.dim() == 3 and x.shape[0] == 1:
+            x = x[0]
+        d = self.engine.shape.hidden
+        if not x.is_floating_point() and x.dim() == 1 and x.numel() > 0:
+            if int(x.min()) < 0 or int(x.max()) >= self.engine.shape.vocab:
+                raise ValueError(f"prompt token ids must lie in [0, {self.engine.shape.vocab}), got {x.tolist()!r}")
+            return self.engine.embed(x)
+        if x.is_floating_point() and x.dim() == 2 and x.shape[0] > 0 and x.shape[1] == d:
+            return x.to(self.engine.dtype)
+        raise ValueError(f"prompt must be token ids [L] or input embeddings [L, {d}] / [1, L, {d}], "
+                         f"got {x.dtype} of shape {tuple(x.shape)}")
 
     def _features(self, audio):
         import numpy as np
@@ -211,54 +254,68 @@ class TiSDecoder:
         return cache, self.engine.forward(x, cache)
 
     def _choose(self, logits: torch.Tensor, rows: list[_Row], generator) -> list[int]:
-        """The next token of every row: forced where the schedule says so, else chosen under the slot's mask.
+        """The next token of every row: forced where the schedule says so, else chosen under the row's mask.
 
         Rows that have stopped get ``<|pad|>`` (they are still fed, their outputs are never read).
         """
         forced = [self.thinker.ids.pad if r.stop is not None else r.schedule.forced() for r in rows]
         if None not in forced:
             return forced
-        # Active rows all sit at the same stream position, so they share the slot's channel.
-        channel = next(r for r, f in zip(rows, forced, strict=True) if f is None).schedule.channel
-        if channel is not None:
-            logits = logits + self.masks.for_channel(channel)
+        keys = [r.schedule.mask if f is None else None for r, f in zip(rows, forced, strict=True)]
+        if len(set(keys)) == 1:  # plain batches: rows share their stream position, hence their slot's mask
+            logits = logits + self.masks.get(keys[0])
+        else:
+            logits = logits + torch.stack([self.masks.get(k) for k in keys])
         chosen = choose(logits, self.sampling, generator).tolist()
         return [c if f is None else f for c, f in zip(chosen, forced, strict=True)]
 
     def _decode(self, requests: list[Request]) -> Iterator[tuple[int, Event]]:
-        """Build the prompts now (so bad input fails at the call), decode when iterated."""
+        """Build the rows and prompts now (so bad input fails at the call), decode when iterated."""
         started = time.monotonic()
-        prompts = [self._prompt(r) for r in requests]
-        return self._run(requests, prompts, started)
+        ids, tokenizer = self.thinker.ids, self.thinker.tokenizer
+        rows, prompts = [], []
+        for index, request in enumerate(requests):
+            if self.batch_parallel:
+                donor = ReasoningDonor(ids)
+                speaker = _Row(index, request, TisSchedule(ids, self.p, self.q, donor.queue), tokenizer)
+                rows += [speaker, _Row(index, request, donor, tokenizer, follows=speaker)]
+                prompts += [self._prompt(request, "tis"), self._prompt(request, "think-first")]
+            else:
+                schedule = make_schedule(self.mode, ids, self.p, self.q, self._special)
+                rows.append(_Row(index, request, schedule, tokenizer))
+                prompts.append(self._prompt(request, self.mode))
+        return self._run(rows, prompts, started)
 
-    def _run(self, requests: list[Request], prompts: list[torch.Tensor], started: float) -> Iterator[tuple[int, Event]]:
+    def _run(self, rows: list[_Row], prompts: list[torch.Tensor], started: float) -> Iterator[tuple[int, Event]]:
         ids = self.thinker.ids
         generator = None if self.seed is None else torch.Generator(self.engine.device).manual_seed(self.seed)
-        rows = [_Row(r, make_schedule(self.mode, ids, self.p, self.q, self._special), self.thinker.tokenizer)
-                for r in requests]
         cache, logits = self._prefill(prompts)
         prefill_s = time.monotonic() - started
         forwards = position = 0  # forward passes after the prefill; stream position shared by the active rows
         while True:
-            for i, row in enumerate(rows):
-                if row.stop is None:
-                    if row.request.cancel is not None and row.request.cancel():
-                        row.stop = "cancelled"
-                    elif position >= self.max_steps:
-                        row.stop = "max_steps"
-                    if row.stop is not None:
-                        yield i, row.done(started, prefill_s, forwards)
+            for row in rows:
+                if row.stop is not None:
+                    continue
+                if row.follows is not None:  # a donor serves its row and stops with it
+                    row.stop = row.follows.stop
+                elif row.request.cancel is not None and row.request.cancel():
+                    row.stop = "cancelled"
+                elif position >= self.max_steps:
+                    row.stop = "max_steps"
+                if row.stop is not None and row.follows is None:
+                    yield row.index, row.done(started, prefill_s, forwards)
             if all(r.stop is not None for r in rows):
                 return
             tokens = self._choose(logits, rows, generator)
             now = time.monotonic()
-            for i, (row, token) in enumerate(zip(rows, tokens, strict=True)):
+            for row, token in zip(rows, tokens, strict=True):
                 if row.stop is None:
                     event = row.take(token, now)
-                    if event is not None:
-                        yield i, event
-                    if row.stop is not None:
-                        yield i, row.done(started, prefill_s, forwards)
+                    if row.follows is None:
+                        if event is not None:
+                            yield row.index, event
+                        if row.stop is not None:
+                            yield row.index, row.done(started, prefill_s, forwards)
             position += 1
             active = [r for r in rows if r.stop is None]
             if not active or position >= self.max_steps:

@@ -15,10 +15,15 @@ TokenRouter`). The decoder does not trust the model to keep that rhythm, it impo
 and any embedding row beyond the tokenizer's vocabulary. The ablation layouts 'think-first' (reasoning,
 ``<|think_end|>``, response, ``end``) and 'no-think' (response, ``end``) are decoded unconstrained; their
 tokens are routed by the ``<|think_end|>`` marker.
+
+Batch-parallel decoding (after Mini-Omni §3.5, see docs/decoding.md) pairs a TiS stream with a
+:class:`ReasoningDonor`, a think-first stream of the same question whose reasoning tokens fill the TiS
+stream's think slots, in order, instead of the TiS stream's own choices.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +32,7 @@ import torch
 from thinkspeak.layouts.interleave import MODES, Channel, TokenRouter
 
 Kind = Literal["token", "pad", "end", "marker"]
+MaskKey = Literal["say", "think", "reasoning"]
 
 
 def check_mode(mode: object) -> str:
@@ -64,29 +70,42 @@ class SlotMasks:
             mask = torch.zeros(vocab_size, dtype=dtype)
             return mask.masked_fill_(~allowed, float("-inf")).to(device)
 
-        self.say = additive((ids.say_pad, ids.end))
-        self.think = additive((ids.think_pad,))
+        self.masks: dict[MaskKey, torch.Tensor] = {
+            "say": additive((ids.say_pad, ids.end)),
+            "think": additive((ids.think_pad,)),
+            "reasoning": additive((ids.think_end, ids.end)),  # a think-first stream's reasoning, until it ends
+        }
+        self.none = torch.zeros(vocab_size, dtype=dtype, device=device)
 
-    def for_channel(self, channel: Channel) -> torch.Tensor:
-        return self.say if channel == "say" else self.think
+    def get(self, key: MaskKey | None) -> torch.Tensor:
+        return self.none if key is None else self.masks[key]
 
 
 class TisSchedule:
-    """One stream's p:q thinking-in-speaking schedule (Mini-Omni-Reasoner §3)."""
+    """One stream's p:q thinking-in-speaking schedule (Mini-Omni-Reasoner §3).
 
-    def __init__(self, ids, p: int, q: int):
+    With a ``reasoning`` queue (batch-parallel decoding) the think slots take its tokens in order instead of
+    choosing their own; the queue's producer (:class:`ReasoningDonor`) stays at least one token ahead.
+    """
+
+    def __init__(self, ids, p: int, q: int, reasoning: deque[int] | None = None):
         self.router = TokenRouter(say_pad=ids.say_pad, think_pad=ids.think_pad, end=ids.end, p=p, q=q)
         self.think_pad = ids.think_pad
+        self.reasoning = reasoning
         self.reasoning_ended = False
 
     @property
-    def channel(self) -> Channel | None:
-        """The channel the next slot must hold (its mask), None when unconstrained."""
+    def mask(self) -> MaskKey:
+        """Which mask the next slot's choice goes through: its channel's."""
         return self.router.next_channel
 
     def forced(self) -> int | None:
         """The token the next slot must be (never sampled), if any."""
-        return self.think_pad if self.reasoning_ended and self.router.next_channel == "think" else None
+        if self.router.next_channel != "think":
+            return None
+        if self.reasoning_ended:
+            return self.think_pad
+        return self.reasoning[0] if self.reasoning is not None else None
 
     def forced_run(self) -> int:
         """How many slots from the next one on are forced (think slots left in this block, once reasoning ended)."""
@@ -97,9 +116,40 @@ class TisSchedule:
 
     def push(self, token: int) -> Slot:
         routed = self.router.push(token)
-        if routed.channel == "think" and token == self.think_pad:
-            self.reasoning_ended = True
+        if routed.channel == "think":
+            if self.reasoning is not None and not self.reasoning_ended:
+                self.reasoning.popleft()
+            self.reasoning_ended = self.reasoning_ended or token == self.think_pad
         return Slot(routed.channel, routed.kind)
+
+
+class ReasoningDonor:
+    """The think-first half of a batch-parallel pair: its reasoning tokens go into a queue that a
+    :class:`TisSchedule` reads; ``<|think_end|>`` (or ``end``) closes the reasoning, queued as ``think_pad``.
+
+    Its choices go through the 'reasoning' mask (reasoning text, ``<|think_end|>``, ``end``); it emits no events.
+    """
+
+    def __init__(self, ids):
+        self.ids = ids
+        self.queue: deque[int] = deque()
+
+    @property
+    def mask(self) -> MaskKey:
+        return "reasoning"
+
+    def forced(self) -> int | None:
+        return None
+
+    def forced_run(self) -> int:
+        return 0
+
+    def push(self, token: int) -> Slot:
+        if token in (self.ids.think_end, self.ids.end):
+            self.queue.append(self.ids.think_pad)
+            return Slot("think", "end")
+        self.queue.append(token)
+        return Slot("think", "token")
 
 
 class FreeSchedule:
@@ -115,7 +165,7 @@ class FreeSchedule:
         self.phase: Channel = "think" if mode == "think-first" else "say"
 
     @property
-    def channel(self) -> Channel | None:
+    def mask(self) -> None:
         return None
 
     def forced(self) -> int | None:

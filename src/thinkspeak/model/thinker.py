@@ -159,21 +159,27 @@ class Thinker(nn.Module):
         thinker.eval()
         return thinker
 
-    def save(self, path: str | Path, dtype: torch.dtype | None = None) -> Path:
-        """Write the HF folder + ``thinker.json`` + ``adapter.safetensors`` (weights cast to ``dtype`` if given)."""
+    def save(self, path: str | Path, dtype: torch.dtype | None = None, state_dict: dict | None = None) -> Path:
+        """Write the HF folder + ``thinker.json`` + ``adapter.safetensors``.
+
+        Weights are cast to ``dtype`` if given; ``state_dict`` (keys ``model.*``/``adapter.*``, e.g. gathered
+        from FSDP shards) replaces this module's own weights in the files.
+        """
         from safetensors.torch import save_file
 
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        state = {k: (v.to(dtype) if dtype is not None else v).contiguous() for k, v in self.model.state_dict().items()}
-        self.model.save_pretrained(folder, state_dict=state)
+        full = state_dict if state_dict is not None else self.state_dict()
+
+        def part(prefix: str) -> dict[str, torch.Tensor]:
+            return {k[len(prefix):]: (v.to(dtype) if dtype is not None else v).contiguous()
+                    for k, v in full.items() if k.startswith(prefix)}
+
+        self.model.save_pretrained(folder, state_dict=part("model."))
         self.tokenizer.save_pretrained(folder)
         (folder / THINKER_FILE).write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
         if self.adapter is not None:
-            adapter_state = {
-                k: (v.to(dtype) if dtype is not None else v).contiguous() for k, v in self.adapter.state_dict().items()
-            }
-            save_file(adapter_state, folder / ADAPTER_FILE)
+            save_file(part("adapter."), folder / ADAPTER_FILE)
         return folder
 
     # ---------------------------------------------------------------- prompts

@@ -7,6 +7,8 @@ its own from ``make_vad``. Blocking engine calls go to a small thread pool, neve
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ import numpy as np
 from thinkspeak.serve.listener import FrameVAD
 from thinkspeak.serve.talker import StreamingTTS
 from thinkspeak.serve.thinkers.base import ThinkerBackend
+
+log = logging.getLogger("thinkspeak.serve")
 
 
 class Transcriber(Protocol):
@@ -48,8 +52,11 @@ class Engines:
         """ASR transcript of 16 kHz ``audio`` ('' when there is no ASR or no audio)."""
         if self.asr is None or audio.size == 0:
             return ""
+        start = time.monotonic()
         result = await self.run(self.asr.transcribe, audio)
-        return str(getattr(result, "text", result)).strip()
+        text = str(getattr(result, "text", result)).strip()
+        log.debug("ASR %.2f s of audio in %.0f ms: %r", audio.size / 16000, (time.monotonic() - start) * 1000, text)
+        return text
 
     def warmup(self) -> None:
         """Run each speech engine once (blocking), so the first turn does not pay for lazy loading."""

@@ -364,6 +364,7 @@ class RealtimeSession:
         timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
         run = self._new_run(item, timeline, live=False)
         self.spec = Speculation(heard.event.end_ms, item, run)
+        log.debug("session %s: speculating on speech ending at %d ms", self.id, heard.event.end_ms)
         run.start(self._finished)
 
     async def _discard_speculation(self) -> None:
@@ -371,6 +372,7 @@ class RealtimeSession:
         if spec is None:
             return
         self.metrics.speculation.labels("discarded").inc()
+        log.debug("session %s: speculation on speech ending at %d ms discarded", self.id, spec.end_ms)
         await spec.run.stop("speculation_discarded")
         if spec.item.transcript is not None:
             spec.item.transcript.cancel()

@@ -332,7 +332,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
             break
         lr = stage.lr * lr_factor(prog.step, stage.warmup_steps, stage.steps, stage.min_lr_ratio, prog.elapsed_s,
                                   None if stage.max_minutes is None else 60 * stage.max_minutes)
-        loss_value, step_tokens = _optimizer_step(accelerator, loss_module, optimizer, lr, data, prog, stage, params)
+        loss_value, step_tokens = _optimizer_step(accelerator, loss_module, optimizer, lr, data, prog, stage)
         prog.step += 1
         prog.tokens += step_tokens
         prog.last_loss = loss_value
@@ -359,12 +359,13 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     bar.close()
     final = stage_dir / FINAL
     accelerator.wait_for_everyone()
+    state = accelerator.get_state_dict(loss_module)  # every process takes part (gathers FSDP shards)
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(loss_module).thinker
         unwrapped.config.trained_with = {**unwrapped.config.trained_with,
                                          stage.name: {"steps": prog.step, "tokens": prog.tokens,
                                                       "loss": prog.last_loss, "valid_loss": valid_loss}}
-        unwrapped.save(final)
+        unwrapped.save(final, state_dict={k.removeprefix("thinker."): v for k, v in state.items()})
     accelerator.wait_for_everyone()
     log.info("stage %s finished: %d steps, %d tokens, loss %.4f, valid %s, %.0f s", stage.name, prog.step,
              prog.tokens, prog.last_loss, valid_loss, prog.elapsed_s)
@@ -372,7 +373,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
 
 
 def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageData, prog: Progress,
-                    stage: StageConfig, params) -> tuple[float, int]:
+                    stage: StageConfig) -> tuple[float, int]:
     """One optimizer step over ``grad_accum`` micro-batches; returns (mean loss, tokens processed)."""
     total_loss = 0.0
     tokens = 0
@@ -387,7 +388,7 @@ def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageD
         total_loss += float(loss.detach()) / stage.grad_accum
         tokens += batch.tokens
     if stage.clip > 0:
-        accelerator.clip_grad_norm_(params, stage.clip)
+        accelerator.clip_grad_norm_(loss_module.parameters(), stage.clip)
     for group in optimizer.param_groups:
         group["lr"] = lr
     optimizer.step()

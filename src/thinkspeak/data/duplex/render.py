@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.fft import next_fast_len
 
-from thinkspeak.audio import add_noise, normalize_loudness, resample
-from thinkspeak.data.duplex.timeline import Clip, Timeline, Word, spread_words
+from thinkspeak.audio import add_noise, make_noise, normalize_loudness, resample
+from thinkspeak.data.duplex.timeline import Clip, Timeline, spread_words
+from thinkspeak.speech.words import Word
 
 SAMPLE_RATE = 16000
 ASSISTANT_LEVEL_DBFS = -23.0
@@ -112,8 +114,10 @@ def render(
     assistant, _ = _channel(timeline, voices, "assistant", ASSISTANT_LEVEL_DBFS, n)
     active_power = float(np.mean(user[active] ** 2))
     whole_power = float(np.mean(user**2))
-    noisy = add_noise(user, snr_db + 10.0 * math.log10(whole_power / active_power), rng, kind=noise_kind,
-                      sr=SAMPLE_RATE).astype(np.float64)
+    # Noise is made at an FFT-friendly length and cropped by add_noise: spectral shaping of a length with
+    # large prime factors takes seconds instead of tenths.
+    noise = make_noise(noise_kind, next_fast_len(n, real=True), rng, SAMPLE_RATE)
+    noisy = add_noise(user, snr_db + 10.0 * math.log10(whole_power / active_power), rng, noise).astype(np.float64)
     scale = min(1.0, 0.99 / float(np.max(np.abs(noisy))))
     return Rendered((noisy * scale).astype(np.float32), assistant.astype(np.float32),
                     (user * scale).astype(np.float32))

@@ -31,6 +31,7 @@ import numpy as np
 
 from thinkspeak.data.dialogues import Dialogue, Kind, Role, Utterance
 from thinkspeak.data.duplex.config import DuplexConfig
+from thinkspeak.speech.words import Word
 
 BARGE_IN_WINDOW = (0.25, 0.75)
 BACKCHANNEL_LEAD = 1.0
@@ -42,13 +43,6 @@ BACKCHANNEL_CLEARANCE = 0.3
 SECONDS_PER_CHAR = 0.05
 SECONDS_PER_WORD = 0.1
 SECONDS_PER_SENTENCE = 0.07
-
-
-@dataclass(frozen=True)
-class Word:
-    word: str
-    start: float
-    end: float
 
 
 @dataclass(frozen=True)

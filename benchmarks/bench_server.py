@@ -1,0 +1,271 @@
+"""Real-time voice server: end of user speech -> first audio delta, and how many sessions are held in real time.
+
+Starts ``thinkspeak serve`` as a subprocess on 127.0.0.1, then plays the user: spoken math questions
+(synthesised with espeak-ng) are streamed over the Realtime WebSocket in 20 ms chunks at real-time pace,
+followed by silence, exactly as a microphone would. Latency is measured on the client, from the wall time
+the chunk holding the last voiced sample was sent (the true end of speech) to the arrival of the first
+``response.output_audio.delta`` -- endpointing included (REFERENCE.md latency convention). The server's own
+per-stage figures (``thinkspeak.turn.latency``) are reported beside it.
+
+Then N sessions talk at once. A session is *held in real time* when every turn is answered and its audio
+never starves a real-time player for more than 100 ms in total per answer; the table gives, per N, the
+latency percentiles, starvation and whether all N were held. The baseline is N = 1 from the same run.
+
+    .venv/bin/python benchmarks/bench_server.py [--sessions 1,2,4,8] [--questions 6] [--silence-ms 500]
+        [--model PATH | --tiny] [--tts piper]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from thinkspeak.audio import float_to_pcm16, resample
+
+RATE = 24000
+CHUNK_MS = 20
+QUESTIONS = [
+    "What is six times seven?",
+    "What is twelve plus thirty?",
+    "A farmer has nine cows and buys four more. How many cows does he have?",
+    "What is one hundred minus fifty eight?",
+    "What is half of ninety?",
+    "Tom has three boxes with five apples each. How many apples?",
+    "What is eight times nine?",
+    "What is two hundred divided by four?",
+]
+
+
+@dataclass
+class Turn:
+    """One measured turn, all times monotonic seconds on the client."""
+
+    end_of_speech: float
+    first_audio: float | None = None
+    done: float | None = None
+    status: str | None = None
+    audio_s: float = 0.0
+    starved_s: float = 0.0
+    server_ms: dict = field(default_factory=dict)
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.first_audio is None else (self.first_audio - self.end_of_speech) * 1000.0
+
+
+def speech_end_s(audio: np.ndarray, floor: float = 0.01) -> float:
+    """Seconds to the end of the last 10 ms block whose peak exceeds ``floor`` (TTS adds trailing silence)."""
+    block = RATE // 100
+    peaks = np.abs(audio[: len(audio) // block * block]).reshape(-1, block).max(axis=1)
+    loud = np.flatnonzero(peaks > floor)
+    return 0.0 if loud.size == 0 else (loud[-1] + 1) / 100.0
+
+
+def synthesise(voice: str) -> list[np.ndarray]:
+    from thinkspeak.speech.tts import get_tts
+
+    tts = get_tts(voice)
+    out = []
+    for text in QUESTIONS:
+        result = tts.synthesize(text)
+        out.append(resample(result.pcm, result.sample_rate, RATE))
+    return out
+
+
+class Player:
+    """A real-time player fed by deltas: records how long it starved between the first delta and the end."""
+
+    def __init__(self) -> None:
+        self.play_end: float | None = None
+        self.starved = 0.0
+        self.audio = 0.0
+
+    def add(self, seconds: float, now: float) -> None:
+        if self.play_end is not None and now > self.play_end:
+            self.starved += now - self.play_end
+        start = now if self.play_end is None else max(self.play_end, now)
+        self.play_end = start + seconds
+        self.audio += seconds
+
+
+async def user(url: str, questions: list[np.ndarray], gap_s: float, stagger_s: float) -> list[Turn]:
+    """One session asking every question in turn, streaming audio (and silence between) in real time."""
+    import websockets
+
+    await asyncio.sleep(stagger_s)
+    turns: list[Turn] = []
+    async with websockets.connect(url, max_size=None) as ws:
+        inbox: asyncio.Queue = asyncio.Queue()
+
+        async def read() -> None:
+            async for message in ws:
+                await inbox.put((time.monotonic(), json.loads(message)))
+
+        reader = asyncio.create_task(read())
+        clock = time.monotonic()
+        sent = 0  # samples sent so far
+
+        async def send(audio: np.ndarray) -> float:
+            """Stream ``audio`` in real time; return the wall time of the chunk holding its last voiced sample."""
+            nonlocal sent
+            pcm, step = float_to_pcm16(audio), RATE * CHUNK_MS // 1000
+            end_sample = int(speech_end_s(audio) * RATE)
+            end_time = time.monotonic()
+            for offset in range(0, len(audio), step):
+                delay = clock + (sent + step) / RATE - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await ws.send(json.dumps({"type": "input_audio_buffer.append",
+                                          "audio": base64.b64encode(pcm[2 * offset:2 * (offset + step)]).decode()}))
+                sent += min(step, len(audio) - offset)
+                if offset <= end_sample < offset + step:
+                    end_time = time.monotonic()
+            return end_time
+
+        silence = np.zeros(int(RATE * 0.2), np.float32)
+        for question in questions:
+            await send(np.zeros(int(RATE * gap_s), np.float32))
+            turn = Turn(end_of_speech=await send(question))
+            player = Player()
+            while turn.done is None or (not turn.server_ms and time.monotonic() - turn.done < 1.0):
+                # the microphone stays open (silence) until the answer and its latency report are in
+                streaming = asyncio.create_task(send(silence))
+                while not streaming.done():
+                    try:
+                        at, event = await asyncio.wait_for(inbox.get(), 0.05)
+                    except TimeoutError:
+                        continue
+                    kind = event["type"]
+                    if kind == "response.output_audio.delta":
+                        turn.first_audio = turn.first_audio or at
+                        player.add(len(base64.b64decode(event["delta"])) / 2 / RATE, at)
+                    elif kind == "response.done":
+                        turn.done, turn.status = at, event["response"]["status"]
+                    elif kind == "thinkspeak.turn.latency":
+                        turn.server_ms = event["latency_ms"]
+                await streaming
+            turn.audio_s, turn.starved_s = player.audio, player.starved
+            turns.append(turn)
+        reader.cancel()
+    return turns
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: argparse.Namespace, model: str | None, port: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "thinkspeak.cli", "serve", "--port", str(port), "--tts", args.tts,
+           "--silence-ms", str(args.silence_ms), "--log-level", "warning"]
+    if model:
+        cmd += ["--model", model]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    while not any("open http" in line for line in seen[-1:]):
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("server did not start:\n" + "".join(seen[-30:]))
+        seen.append(line)
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep draining the server's output
+    deadline = time.monotonic() + 120
+    import httpx
+
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not answer /healthz")
+
+
+def tiny_thinker_dir(root: Path) -> str:
+    """A tiny randomly initialised Thinker (nonsense answers; decode cost of a small model) saved to ``root``."""
+    from thinkspeak.model.thinker import BackboneShape, Thinker
+    from thinkspeak.model.tokenizer import train_tokenizer
+
+    texts = [f"what is {a} times {b}? {a} times {b} is {a * b}. the answer is {a * b}." for a in range(12)
+             for b in range(12)]
+    thinker = Thinker.build(train_tokenizer(texts, vocab_size=400), BackboneShape(), seed=0)
+    return str(thinker.save(root / "tiny-thinker"))
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def run_level(url: str, n: int, questions: list[np.ndarray], count: int) -> list[list[Turn]]:
+    async def main():
+        tasks = [user(url, [questions[(i + k) % len(questions)] for k in range(count)], gap_s=0.6,
+                      stagger_s=i * 0.37) for i in range(n)]
+        return await asyncio.gather(*tasks)
+
+    return asyncio.run(main())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,2,4,8", help="concurrency levels (comma-separated)")
+    parser.add_argument("--questions", type=int, default=6, help="questions per session")
+    parser.add_argument("--silence-ms", type=int, default=500, help="server VAD silence_duration_ms")
+    parser.add_argument("--model", default=None, help="Thinker folder (default: the shipped default)")
+    parser.add_argument("--tiny", action="store_true", help="a tiny random Thinker (when no trained one exists)")
+    parser.add_argument("--tts", default="piper", help="the server's TTS spec")
+    parser.add_argument("--voice", default="espeak:en-us+m3:rate=165", help="the simulated user's voice")
+    args = parser.parse_args()
+    levels = [int(n) for n in args.sessions.split(",")]
+    questions = synthesise(args.voice)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = tiny_thinker_dir(Path(tmp)) if args.tiny else args.model
+        port = free_port()
+        server = start_server(args, model, port)
+        url = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
+        try:
+            run_level(url, 1, questions, 1)  # warm-up turn, not counted
+            print(f"thinkspeak serve ({'tiny random Thinker' if args.tiny else model or 'default Thinker'}, "
+                  f"TTS {args.tts}, silence_duration_ms {args.silence_ms}); {os.cpu_count()} CPUs, "
+                  f"load average {os.getloadavg()[0]:.1f}")
+            print(f"{'sessions':>8} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'x p50@1':>7} {'stopped':>8} "
+                  f"{'heard':>6} {'token':>6} {'audio':>6} {'starve ms':>9} {'held':>5}")
+            base = None
+            for n in levels:
+                sessions = run_level(url, n, questions, args.questions)
+                turns = [t for s in sessions for t in s]
+                lat = [t.latency_ms for t in turns if t.latency_ms is not None]
+                ok = [t for t in turns if t.status == "completed"]
+                starved = [t.starved_s * 1000 for t in ok]
+                held = len(ok) == len(turns) and all(
+                    statistics.median([t.starved_s for t in s]) <= 0.1 for s in sessions)
+                stage = {k: statistics.median([t.server_ms[k] for t in turns if k in t.server_ms] or [float("nan")])
+                         for k in ("speech_stopped", "transcript", "first_token", "first_audio")}
+                p50 = pct(lat, 50)
+                base = base or p50
+                print(f"{n:>8} {len(ok):>3}/{len(turns):<2} {p50:>7.0f} {pct(lat, 90):>7.0f} {p50 / base:>7.2f} "
+                      f"{stage['speech_stopped']:>8.0f} {stage['transcript']:>6.0f} {stage['first_token']:>6.0f} "
+                      f"{stage['first_audio']:>6.0f} {pct(starved, 50):>9.0f} {'yes' if held else 'no':>5}")
+        finally:
+            server.terminate()
+            server.wait(10)
+    print("p50/p90: client-measured end of speech -> first audio delta; stopped/heard/token/audio: server medians "
+          "(ms from end of speech) of speech_stopped, transcript, first spoken token, first audio sent.")
+
+
+if __name__ == "__main__":
+    main()
