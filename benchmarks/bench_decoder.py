@@ -8,6 +8,8 @@ Rows (median over ``--repeats`` runs, the methods interleaved run by run so mach
 * ``decoder, unconstrained``: TiSDecoder in 'no-think' mode (no masks; the lean forward + event plumbing);
 * ``decoder, step by step``: TiSDecoder in 'tis' mode with one forward pass per token (forced pads included);
 * ``decoder, forced runs``: TiSDecoder in 'tis' mode feeding each run of forced think pads in one forward;
+* ``decoder, batch-parallel``: 'tis' with Mini-Omni-style batch-parallel decoding (a think-first row supplies
+  the reasoning; two rows per step, only the spoken stream's tokens counted);
 * ``batched, B=n``: n different questions decoded together in 'tis' mode, one forward per step (all rows'
   tokens counted).
 
@@ -101,11 +103,13 @@ def main() -> None:
         return TiSDecoder(thinker, p=thinker.config.p, q=thinker.config.q, max_steps=args.steps, **kw)
 
     free, stepwise, chunked = decoder(mode="no-think"), decoder(forced_runs=False), decoder()
+    paired = decoder(batch_parallel=True)
     methods = {
         "generate() (transformers, greedy, KV cache)": lambda q: time_generate(thinker, q, args.steps),
         "decoder, unconstrained ('no-think')": lambda q: time_decoder(free, q),
         "decoder, 'tis', step by step": lambda q: time_decoder(stepwise, q),
         "decoder, 'tis', forced runs": lambda q: time_decoder(chunked, q),
+        "decoder, 'tis', batch-parallel": lambda q: time_decoder(paired, q),
     }
     batched = {b: (lambda qs: time_batch(chunked, qs)) for b in (1, 2, 4, 8)}
     results: dict[str, list[float]] = {name: [] for name in [*methods, *(f"batched 'tis', B={b}" for b in batched)]}

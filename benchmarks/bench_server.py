@@ -12,7 +12,7 @@ never starves a real-time player for more than 100 ms in total per answer; the t
 latency percentiles, starvation and whether all N were held. The baseline is N = 1 from the same run.
 
     .venv/bin/python benchmarks/bench_server.py [--sessions 1,2,4,8] [--questions 6] [--silence-ms 500]
-        [--model PATH | --tiny] [--tts piper]
+        [--model PATH | --tiny | --peer TOKENS_PER_S] [--tts piper]
 """
 
 from __future__ import annotations
@@ -164,17 +164,47 @@ async def user(url: str, questions: list[np.ndarray], gap_s: float, stagger_s: f
     return turns
 
 
+def start_peer(tokens_per_s: float) -> str:
+    """A local OpenAI-compatible chat endpoint that streams a fixed reasoning trace and spoken answer at
+    ``tokens_per_s`` (one word per token): it stands in for a model of known speed, so the table measures the
+    server (VAD, hearing, streaming TTS, protocol) around it. Returns its base URL."""
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    reasoning = "Six times seven: six sevens are forty two. Check: seven times six is forty two."
+    answer = "Let me think. Six times seven is forty two, because six sevens make forty two. The answer is 42."
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat() -> StreamingResponse:
+        async def events():
+            for key, text in (("reasoning_content", reasoning), ("content", answer)):
+                for i, word in enumerate(text.split(" ")):
+                    delta = {key: word if i == 0 else " " + word}
+                    yield f"data: {json.dumps({'choices': [{'index': 0, 'delta': delta}]})}\n\n"
+                    await asyncio.sleep(1.0 / tokens_per_s)
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}/v1"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(args: argparse.Namespace, model: str | None, port: int) -> subprocess.Popen:
+def start_server(args: argparse.Namespace, thinker: list[str], port: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "thinkspeak.cli", "serve", "--port", str(port), "--tts", args.tts,
-           "--silence-ms", str(args.silence_ms), "--log-level", "warning"]
-    if model:
-        cmd += ["--model", model]
+           "--silence-ms", str(args.silence_ms), "--log-level", "warning", *thinker]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     while not any("open http" in line for line in seen[-1:]):
@@ -225,21 +255,30 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,2,4,8", help="concurrency levels (comma-separated)")
     parser.add_argument("--questions", type=int, default=6, help="questions per session")
     parser.add_argument("--silence-ms", type=int, default=500, help="server VAD silence_duration_ms")
-    parser.add_argument("--model", default=None, help="Thinker folder (default: the shipped default)")
-    parser.add_argument("--tiny", action="store_true", help="a tiny random Thinker (when no trained one exists)")
+    thinker = parser.add_mutually_exclusive_group()
+    thinker.add_argument("--model", default=None, help="Thinker folder (default: the shipped default)")
+    thinker.add_argument("--tiny", action="store_true", help="a tiny random Thinker (when no trained one exists)")
+    thinker.add_argument("--peer", type=float, default=None, metavar="TOKENS_PER_S",
+                         help="a local endpoint streaming a fixed answer at this rate (isolates the server)")
     parser.add_argument("--tts", default="piper", help="the server's TTS spec")
     parser.add_argument("--voice", default="espeak:en-us+m3:rate=165", help="the simulated user's voice")
     args = parser.parse_args()
     levels = [int(n) for n in args.sessions.split(",")]
     questions = synthesise(args.voice)
     with tempfile.TemporaryDirectory() as tmp:
-        model = tiny_thinker_dir(Path(tmp)) if args.tiny else args.model
+        if args.peer:
+            thinker, label = ["--openai-base-url", start_peer(args.peer), "--openai-model", "peer"], \
+                f"endpoint peer at {args.peer:.0f} tokens/s"
+        elif args.tiny:
+            thinker, label = ["--model", tiny_thinker_dir(Path(tmp))], "tiny random Thinker"
+        else:
+            thinker, label = (["--model", args.model], args.model) if args.model else ([], "default Thinker")
         port = free_port()
-        server = start_server(args, model, port)
+        server = start_server(args, thinker, port)
         url = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
         try:
             run_level(url, 1, questions, 1)  # warm-up turn, not counted
-            print(f"thinkspeak serve ({'tiny random Thinker' if args.tiny else model or 'default Thinker'}, "
+            print(f"thinkspeak serve ({label}, "
                   f"TTS {args.tts}, silence_duration_ms {args.silence_ms}); {os.cpu_count()} CPUs, "
                   f"load average {os.getloadavg()[0]:.1f}")
             print(f"{'sessions':>8} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'x p50@1':>7} {'stopped':>8} "

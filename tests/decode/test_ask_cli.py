@@ -45,6 +45,9 @@ def test_sampling_options_reach_the_decoder(capsys, model_dir):
     assert any((o["say"], o["think"]) != (greedy["say"], greedy["think"]) for o in [first, *others])
     custom = ask_json(capsys, "--text", QUESTION, "--model", str(model_dir), "--max-steps", "30", "--p", "3", "--q", "4")
     assert (custom["p"], custom["q"]) == (3, 4)
+    paired = ask_json(capsys, "--text", QUESTION, "--model", str(model_dir), "--max-steps", "30", "--batch-parallel")
+    done = TiSDecoder(Thinker.load(model_dir), max_steps=30, batch_parallel=True).answer(text=QUESTION)
+    assert (paired["say"], paired["think"]) == (done.say, done.think)
 
 
 def test_live_view_shows_both_channels_and_the_figures(capsys, model_dir):

@@ -127,11 +127,13 @@ def test_batch_parallel_speaks_in_tis_and_reasons_in_think_first(make_thinker, r
     done = events[-1]
     assert list(done.tokens) == expected
     used = [t for i, t in enumerate(done.tokens) if slot_channel(i, 2, 8) == "think"]
-    assert used == reasoning[: len(used)]  # the think slots hold the think-first row's reasoning, in order
+    # the think slots hold the think-first row's reasoning, in order, then pads once it ended
+    assert used[: len(reasoning)] == reasoning[: len(used)]
+    assert set(used[len(reasoning) :]) <= {thinker.ids.think_pad}
     assert done.think == thinker.tokenizer.decode([t for t in used if t != thinker.ids.think_pad])
     if which == "reasoning ends":
         assert thinker.ids.think_pad in used and done.stats.forwards < len(done.tokens) - 1
-    assert [i for i, e in events if isinstance(e, Done)] == [] and isinstance(done, Done)
+    assert sum(isinstance(e, Done) for e in events) == 1  # the think-first row is silent
 
 
 def test_batch_parallel_batches_like_single_requests(make_thinker):

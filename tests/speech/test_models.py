@@ -65,6 +65,13 @@ def test_parts_in_the_wrong_order_are_refused(tmp_path):
         assemble_whisper(swapped, tmp_path / "wb")
 
 
+def test_a_foreign_folder_is_never_deleted(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="cache_dir"):
+        whisper_base_dir(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_cache_root_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("THINKSPEAK_CACHE", str(tmp_path / "cache"))
     assert models.cache_root() == tmp_path / "cache"

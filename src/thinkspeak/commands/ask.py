@@ -1,7 +1,8 @@
 """``thinkspeak ask``: put one question to the Thinker and watch it think while it speaks.
 
     thinkspeak ask --text "What is 12 times 7?" [--model PATH] [--mode tis|think-first|no-think]
-                   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--max-steps N] [--p P --q Q] [--json]
+                   [--temperature T] [--top-p P] [--top-k K] [--seed S] [--max-steps N] [--p P --q Q]
+                   [--batch-parallel] [--json]
     thinkspeak ask --audio question.wav ...
 
 The spoken channel (say) and the reasoning channel (think) stream live in two colours, then the answer, the
@@ -38,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-steps", type=int, default=512, help="longest generated stream (default 512)")
     parser.add_argument("--p", type=int, default=None, help="say slots per block (default: the model's)")
     parser.add_argument("--q", type=int, default=None, help="think slots per block (default: the model's)")
+    parser.add_argument("--batch-parallel", action="store_true",
+                        help="reason in a think-first row and speak in the TiS row (Mini-Omni's batch-parallel "
+                             "decoding; tis mode, models trained on both arrangements)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     parser.set_defaults(func=handle)
 
@@ -67,6 +71,7 @@ def handle(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         seed=args.seed,
         top_k=args.top_k,
+        batch_parallel=args.batch_parallel,
     )
     events = decoder.stream(text=args.text, audio=audio)
     if args.json:

@@ -15,9 +15,9 @@ tokens, :class:`~thinkspeak.decode.events.ThinkToken` for reasoning tokens, then
 Several requests decode together in one forward per step (:meth:`TiSDecoder.stream_batch`): prompts are
 left-padded, every row keeps its own positions, schedule, detokenisers and stop state.
 
-``batch_parallel=True`` is Mini-Omni's batch-parallel decoding (§3.5) carried over to a single-stream Thinker:
-each question runs as a pair of rows, the TiS stream that speaks and a think-first stream of the same
-question whose reasoning tokens fill the TiS stream's think slots (docs/decoding.md says when that helps).
+``batch_parallel=True`` is Mini-Omni's batch-parallel decoding (§3.2, Fig. 2c) carried over to a single-stream
+Thinker: each question runs as a pair of rows, the TiS stream that speaks and a think-first stream of the
+same question whose reasoning tokens fill the TiS stream's think slots (docs/decoding.md says when that helps).
 """
 
 from __future__ import annotations

@@ -199,11 +199,11 @@ class LeanQwen2:
             a = F.rms_norm(h, (d,), None, s.rms_eps)
             qkv = (torch.mm(a, layer.qkv) if layer.qkv_bias is None else torch.addmm(layer.qkv_bias, a, layer.qkv))
             qkv = qkv.view(b, t, n_qk + s.kv_heads, hd)
-            qk = self._rotate(qkv[:, :, :n_qk], rope)
-            k_cache[:, :, start:end] = qk[:, :, s.heads :].transpose(1, 2)
+            self._rotate_(qkv[:, :, :n_qk], rope)
+            k_cache[:, :, start:end] = qkv[:, :, s.heads : n_qk].transpose(1, 2)
             v_cache[:, :, start:end] = qkv[:, :, n_qk:].transpose(1, 2)
             att = F.scaled_dot_product_attention(
-                qk[:, :, : s.heads].transpose(1, 2),
+                qkv[:, :, : s.heads].transpose(1, 2),
                 k_cache[:, :, :end],
                 v_cache[:, :, :end],
                 attn_mask=mask,
@@ -219,12 +219,12 @@ class LeanQwen2:
             h = h[:, -1]
         return torch.matmul(F.rms_norm(h, (d,), None, s.rms_eps), self.head)
 
-    def _rotate(self, x: torch.Tensor, rope: torch.Tensor) -> torch.Tensor:
-        """Rotary embedding of ``x`` ``[b, t, heads, head_dim]`` (pairs adjacent) as one complex product."""
+    def _rotate_(self, x: torch.Tensor, rope: torch.Tensor) -> None:
+        """Rotary embedding of ``x`` ``[b, t, heads, head_dim]`` (pairs adjacent), in place, as a complex product."""
         if self.dtype == torch.float32:
-            return torch.view_as_real(torch.view_as_complex(x.unflatten(-1, (-1, 2))) * rope).flatten(-2)
-        rotated = torch.view_as_complex(x.float().unflatten(-1, (-1, 2))) * rope
-        return torch.view_as_real(rotated).flatten(-2).to(self.dtype)
+            torch.view_as_complex(x.unflatten(-1, (-1, 2))).mul_(rope)
+        else:
+            x.copy_(torch.view_as_real(torch.view_as_complex(x.float().unflatten(-1, (-1, 2))) * rope).flatten(-2))
 
     @staticmethod
     def _mask(cache: KVCache, start: int, end: int) -> torch.Tensor | None:

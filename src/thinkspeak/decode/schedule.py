@@ -16,9 +16,9 @@ and any embedding row beyond the tokenizer's vocabulary. The ablation layouts 't
 ``<|think_end|>``, response, ``end``) and 'no-think' (response, ``end``) are decoded unconstrained; their
 tokens are routed by the ``<|think_end|>`` marker.
 
-Batch-parallel decoding (after Mini-Omni §3.5, see docs/decoding.md) pairs a TiS stream with a
-:class:`ReasoningDonor`, a think-first stream of the same question whose reasoning tokens fill the TiS
-stream's think slots, in order, instead of the TiS stream's own choices.
+Batch-parallel decoding (after Mini-Omni §3.2 "batch parallel decoding", Fig. 2c; see docs/decoding.md)
+pairs a TiS stream with a :class:`ReasoningDonor`, a think-first stream of the same question whose reasoning
+tokens fill the TiS stream's think slots, in order, instead of the TiS stream's own choices.
 """
 
 from __future__ import annotations

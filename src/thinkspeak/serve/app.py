@@ -90,7 +90,9 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
                     await ws.close(code)
                     break
         finally:
-            sessions.discard(session)
-            await session.close()
+            try:
+                await session.close()
+            finally:
+                sessions.discard(session)
 
     return app

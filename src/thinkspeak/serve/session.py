@@ -96,6 +96,7 @@ class RealtimeSession:
         self.speech: Speech | None = None
         self.spec: Speculation | None = None
         self.closed = False
+        self._open = False
         self._send_text = send_text
         self._send_lock = asyncio.Lock()
         limits = server.limits
@@ -127,12 +128,13 @@ class RealtimeSession:
         await self.send(P.server_event(kind, **fields))
 
     async def open(self) -> None:
+        self._open = True
         self.metrics.sessions.inc()
         await self.emit("session.created", session=self.config.to_wire(self.id))
 
     async def close(self) -> None:
         """The client is gone: cancel every piece of work at once, send nothing more."""
-        if self.closed and self._input_task.done():
+        if self._input_task.cancelled() or (self.closed and self._input_task.done() and not self._open):
             return
         self.closed = True
         self.generation.cancel()
@@ -142,7 +144,9 @@ class RealtimeSession:
             await self.run.stop("client_disconnected")
         if self.spec is not None:
             await self.spec.run.stop("client_disconnected")
-        self.metrics.sessions.dec()
+        if self._open:
+            self._open = False
+            self.metrics.sessions.dec()
 
     # ------------------------------------------------------------------ input
     async def handle(self, raw: str | bytes | None) -> int | None:
@@ -270,12 +274,20 @@ class RealtimeSession:
             batch = [await self._input.get()]
             while not self._input.empty() and len(batch) < 32:
                 batch.append(self._input.get_nowait())
-            results = await asyncio.to_thread(self._apply, batch)
-            for command, result in zip(batch, results, strict=True):
-                if command[0] == "commit":
-                    command[1].set_result(result)
-                for heard in result if command[0] == "audio" else ():
-                    await self._on_turn(heard)
+            try:
+                results = await asyncio.to_thread(self._apply, batch)
+                for command, result in zip(batch, results, strict=True):
+                    if command[0] == "commit":
+                        command[1].set_result(result)
+                    for heard in result if command[0] == "audio" else ():
+                        await self._on_turn(heard)
+            except Exception as exc:  # a bug must not silence the session: report it and go on listening
+                log.exception("session %s: input processing failed", self.id)
+                for command in batch:
+                    if command[0] == "commit" and not command[1].done():
+                        command[1].set_exception(exc)
+                await self.error(ProtocolError("input_processing_failed", f"{type(exc).__name__}: {exc}"[:300],
+                                               type="server_error"))
 
     def _apply(self, batch: list[tuple]) -> list[Any]:
         out: list[Any] = []

@@ -143,6 +143,12 @@ def whisper_base_dir(cache_dir: Path | None = None, *, verify: bool = False) -> 
         _is_assembled(folder, WHISPER_BASE_SHA256) and (folder / "model.bin").stat().st_size == expected_size
     ):
         if folder.exists():
+            leftovers = {path.name for path in folder.iterdir()}
+            if not leftovers <= {_STAMP, "model.bin", *_SIDE_FILES}:
+                raise ValueError(
+                    f"cache_dir {folder} exists and holds files other than a Whisper model "
+                    f"({sorted(leftovers)[:5]}); expected an empty folder or one made by whisper_base_dir"
+                )
             shutil.rmtree(folder)
         assemble_whisper(parts, folder)
     elif verify and (actual := sha256_file(folder / "model.bin")) != WHISPER_BASE_SHA256:

@@ -114,7 +114,6 @@ class Ui {
       mark.className = "turn";
       mark.textContent = `— turn ${stats.turns + 1} —`;
       box.appendChild(mark);
-      box.appendChild(document.createTextNode("\n"));
     }
     box.appendChild(document.createTextNode(delta));
     box.scrollTop = box.scrollHeight;
