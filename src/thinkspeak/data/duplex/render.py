@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.fft import next_fast_len
 
 from thinkspeak.audio import add_noise, make_noise, normalize_loudness, resample
 from thinkspeak.data.duplex.timeline import Clip, Timeline, spread_words
@@ -114,9 +113,7 @@ def render(
     assistant, _ = _channel(timeline, voices, "assistant", ASSISTANT_LEVEL_DBFS, n)
     active_power = float(np.mean(user[active] ** 2))
     whole_power = float(np.mean(user**2))
-    # Noise is made at an FFT-friendly length and cropped by add_noise: spectral shaping of a length with
-    # large prime factors takes seconds instead of tenths.
-    noise = make_noise(noise_kind, next_fast_len(n, real=True), rng, SAMPLE_RATE)
+    noise = make_noise(noise_kind, n, rng, SAMPLE_RATE)
     noisy = add_noise(user, snr_db + 10.0 * math.log10(whole_power / active_power), rng, noise).astype(np.float64)
     scale = min(1.0, 0.99 / float(np.max(np.abs(noisy))))
     return Rendered((noisy * scale).astype(np.float32), assistant.astype(np.float32),
