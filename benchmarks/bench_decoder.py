@@ -1,6 +1,6 @@
 """Decoder speed on one model: transformers' generate() vs thinkspeak's streaming decoder.
 
-    .venv/bin/python benchmarks/bench_decoder.py [--model PATH] [--steps 256] [--repeats 7] [--threads N]
+    .venv/bin/python benchmarks/bench_decoder.py [--model PATH] [--steps 256] [--repeats 7] [--threads 1]
 
 Rows (median over ``--repeats`` runs, the methods interleaved run by run so machine load hits all alike):
 
@@ -53,14 +53,19 @@ def load_model(path: str | None) -> tuple[Thinker, str]:
 
 
 def random_default_size() -> Thinker:
-    """BackboneShape() (the default's size) with a 1536-entry BPE trained on random pseudo-words."""
+    """A random Thinker shaped like the default recipe's model, with a BPE of its vocabulary size trained on
+    random pseudo-words."""
     from thinkspeak.model import BackboneShape
     from thinkspeak.model.tokenizer import train_tokenizer
+    from thinkspeak.train.recipe import load_recipe
 
+    m = load_recipe("default").model
+    shape = BackboneShape(layers=m.layers, d_model=m.d_model, heads=m.heads, kv_heads=m.kv_heads, ffn=m.ffn,
+                          max_positions=m.max_positions)
     rng = random.Random(0)
     words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
     texts = [" ".join(rng.choice(words) for _ in range(20)) for _ in range(2000)] + QUESTIONS
-    return Thinker.build(train_tokenizer(texts, vocab_size=1536), BackboneShape(), seed=0).eval()
+    return Thinker.build(train_tokenizer(texts, vocab_size=m.vocab_size), shape, seed=0).eval()
 
 
 def time_generate(thinker: Thinker, question: str, steps: int) -> float:
@@ -89,10 +94,10 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="Thinker folder (default: shipped default, else random)")
     parser.add_argument("--steps", type=int, default=256, help="stream length per call (default 256)")
     parser.add_argument("--repeats", type=int, default=7, help="runs per method (default 7)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for every method (default 1, as `thinkspeak ask`)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     thinker, label = load_model(args.model)
     n_params = sum(p.numel() for p in thinker.model.parameters()) / 1e6
     cfg = thinker.model.config

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from thinkspeak.cli import main
 from thinkspeak.decode import TiSDecoder
@@ -81,8 +82,11 @@ def test_audio_question_is_read_resampled_and_heard(capsys, model_dir, tmp_path)
         (["--text", QUESTION, "--p", "0"], "p must be an int >= 1, got 0"),
         (["--text", QUESTION, "--temperature", "-1"], "temperature must be a number >= 0"),
         (["--audio", "/nonexistent/q.wav"], "--audio must be a sound file, got '/nonexistent/q.wav'"),
+        (["--text", QUESTION, "--threads", "0"], "--threads must be an int >= 1, got 0"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(capsys, model_dir, argv, message):
+    threads = torch.get_num_threads()
     assert main(["ask", *argv, "--model", str(model_dir)]) == 2
     assert message in capsys.readouterr().err
+    assert torch.get_num_threads() == threads

@@ -194,3 +194,25 @@ def test_page_health_and_metrics(server):
     assert health["status"] == "ok" and health["thinker"] == "openai:peer-model"
     metrics = httpx.get(server.http + "/metrics", timeout=10)
     assert "thinkspeak_turn_latency_seconds" in metrics.text and "thinkspeak_sessions_active" in metrics.text
+
+
+def test_audio_item_created_by_the_client_is_heard(server, say):
+    from thinkspeak.audio import float_to_pcm16
+
+    async def main():
+        client = await Client.connect(server.url)
+        audio = base64.b64encode(float_to_pcm16(say("What is six times seven?"))).decode()
+        await client.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "user", "content": [{"type": "input_audio", "audio": audio}]}})
+        added = await client.wait_for("conversation.item.added")
+        transcript = await client.wait_for("conversation.item.input_audio_transcription.completed")
+        await client.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+        done = await client.wait_for("response.done", timeout=30)
+        await client.close()
+        return added, transcript, done
+
+    added, transcript, done = asyncio.run(main())
+    heard = transcript["transcript"].lower()
+    assert added["item"]["content"][0]["type"] == "input_audio" and transcript["item_id"] == added["item"]["id"]
+    assert "seven" in heard or "7" in heard
+    assert "You asked" in done["response"]["output"][0]["content"][0]["text"]

@@ -49,23 +49,54 @@ def test_openai_sdk_completes_a_spoken_turn(server, say):
 
 
 @pytest.fixture(scope="module")
-def tiny_thinker_server(speech_engines):
-    """The server on a LocalThinker: a tiny randomly initialised Qwen2 Thinker built by the test (its answers
-    are nonsense; the protocol, decoding thread and TTS path are real)."""
+def tiny_thinker():
+    """A tiny randomly initialised Qwen2 Thinker (with an untrained audio adapter) built by the test: its
+    answers are nonsense, but the protocol, the decoding thread and the speech paths around it are real."""
     pytest.importorskip("torch")
     from thinkspeak.model.thinker import BackboneShape, Thinker
     from thinkspeak.model.tokenizer import train_tokenizer
-    from thinkspeak.serve.thinkers.local import DecodeSettings, LocalThinker
 
     texts = [f"what is {a} plus {b}? {a} plus {b} is {a + b}. the answer is {a + b}." for a in range(9) for b in range(9)]
-    thinker = Thinker.build(train_tokenizer(texts, vocab_size=300), BackboneShape(layers=2, d_model=32, heads=2,
-                                                                                   kv_heads=1, ffn=64), seed=3)
+    return Thinker.build(train_tokenizer(texts, vocab_size=300), BackboneShape(layers=2, d_model=32, heads=2,
+                                                                                kv_heads=1, ffn=64), seed=3)
+
+
+def local_server(thinker, speech_engines, *, end_to_end: bool, with_asr: bool = True):
+    from thinkspeak.serve.thinkers.local import DecodeSettings, LocalThinker
+
     make_vad, asr, tts = speech_engines
-    engines = Engines(thinker=LocalThinker(thinker, settings=DecodeSettings(max_steps=120)), make_vad=make_vad,
-                      asr=asr, tts=tts)
-    running = start_server(engines)
+    backend = LocalThinker(thinker, hears_audio=end_to_end, settings=DecodeSettings(max_steps=120))
+    return start_server(Engines(thinker=backend, make_vad=make_vad, asr=asr if with_asr else None, tts=tts))
+
+
+@pytest.fixture(scope="module")
+def tiny_thinker_server(tiny_thinker, speech_engines):
+    running = local_server(tiny_thinker, speech_engines, end_to_end=False)
     yield running
     running.server.should_exit = True
+
+
+def test_end_to_end_hearing_needs_no_transcript(tiny_thinker, speech_engines, say):
+    """--e2e: the question's audio goes straight into the Thinker (no ASR at all here, so a text-only path
+    would have nothing to answer)."""
+    running = local_server(tiny_thinker, speech_engines, end_to_end=True, with_asr=False)
+
+    async def main():
+        client = await Client.connect(running.url)
+        await client.stream(silence(0.3), realtime=False)
+        await client.stream(say("What is two plus three?"), realtime=False)
+        await client.stream(silence(1.0), realtime=False)
+        done = await client.wait_for("response.done", timeout=60)
+        await client.close()
+        return client, done
+
+    try:
+        client, done = asyncio.run(main())
+    finally:
+        running.server.should_exit = True
+    assert done["response"]["status"] == "completed"
+    assert client.of("conversation.item.input_audio_transcription.completed")[0]["transcript"] == ""
+    assert client.of("thinkspeak.reasoning.delta")
 
 
 def test_local_thinker_streams_both_channels_and_can_be_cancelled(tiny_thinker_server):

@@ -120,3 +120,19 @@ def test_export_writes_checksummed_loadable_model(corpus, tmp_path):
     assert "| text | 2 |" in (dest / "README.md").read_text()
     with pytest.raises(ValueError, match="no stage"):
         export_run(recipe, tmp_path / "empty", tmp_path / "x")
+
+
+def test_cli_trains_exports_and_reports_bad_recipes(corpus, tmp_path, capsys):
+    import yaml
+
+    from thinkspeak.cli import main
+
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(yaml.safe_dump(tiny_recipe(corpus, steps=2)))
+    out, ship = tmp_path / "run", tmp_path / "ship"
+    assert main(["train", "--recipe", str(recipe), "--out", str(out), "--no-progress", "--export", str(ship)]) == 0
+    assert "text: 2 steps" in capsys.readouterr().out
+    assert (ship / "SHA256SUMS").is_file() and (out / "train.log").is_file()
+    assert f"--out {out} --no-progress --export {ship}" in (ship / "README.md").read_text()  # the card records the command
+    assert main(["train", "--recipe", "no-such-recipe"]) == 2
+    assert "recipe must be a built-in name" in capsys.readouterr().err

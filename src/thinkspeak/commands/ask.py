@@ -2,7 +2,7 @@
 
     thinkspeak ask --text "What is 12 times 7?" [--model PATH] [--mode tis|think-first|no-think]
                    [--temperature T] [--top-p P] [--top-k K] [--seed S] [--max-steps N] [--p P --q Q]
-                   [--batch-parallel] [--json]
+                   [--threads N] [--batch-parallel] [--json]
     thinkspeak ask --audio question.wav ...
 
 The spoken channel (say) and the reasoning channel (think) stream live in two colours, then the answer, the
@@ -39,6 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-steps", type=int, default=512, help="longest generated stream (default 512)")
     parser.add_argument("--p", type=int, default=None, help="say slots per block (default: the model's)")
     parser.add_argument("--q", type=int, default=None, help="think slots per block (default: the model's)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: the small default model's matrix products are too small "
+                             "to split, and on a busy 2-core machine a second thread only waits); raise it for "
+                             "bigger models")
     parser.add_argument("--batch-parallel", action="store_true",
                         help="reason in a think-first row and speak in the TiS row (Mini-Omni's batch-parallel "
                              "decoding; tis mode, models trained on both arrangements)")
@@ -47,18 +51,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Check the arguments (ValueError on bad ones), read the audio, then decode with ``args.threads`` threads."""
     if (args.text is None) == (args.audio is None):
         got = "both" if args.text is not None else "neither"
         raise ValueError(f"give exactly one of --text or --audio, got {got}")
+    import torch
     from transformers.utils import logging as hf_logging
 
-    from thinkspeak.decode import TiSDecoder
     from thinkspeak.decode.schedule import check_mode
-    from thinkspeak.model import Thinker
 
     check_mode(args.mode)
+    if args.threads < 1:
+        raise ValueError(f"--threads must be an int >= 1, got {args.threads}")
     audio = read_question_audio(args.audio) if args.audio is not None else None
     hf_logging.disable_progress_bar()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return run(args, audio)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def run(args: argparse.Namespace, audio) -> int:
+    """Load the model, decode, and show the result (live view or JSON)."""
+    from thinkspeak.decode import TiSDecoder
+    from thinkspeak.model import Thinker
 
     thinker = Thinker.load(args.model)
     decoder = TiSDecoder(

@@ -24,6 +24,17 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def command_line(args: argparse.Namespace, out) -> str:
+    """The canonical command line of these options (recorded in the run directory and the model card)."""
+    parts = ["thinkspeak train", f"--recipe {args.recipe}", f"--out {out}"]
+    parts += ["--resume"] if args.resume else []
+    parts += [f"--stages {' '.join(args.stages)}"] if args.stages else []
+    parts += [f"--threads {args.threads}"] if args.threads else []
+    parts += ["--no-progress"] if args.no_progress else []
+    parts += [f"--export {args.export}"] if args.export else []
+    return " ".join(parts)
+
+
 # PyTorch's oneDNN/ideep caches keep one compiled kernel per input shape; with length-bucketed batches and
 # bf16 autocast on CPU they grew by ~0.5 GB a minute here. Small caches bound the memory (measured: flat).
 CPU_KERNEL_CACHES = {"LRU_CACHE_CAPACITY": "16", "ONEDNN_PRIMITIVE_CACHE_CAPACITY": "16"}
@@ -37,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault(key, value)  # before torch is imported
     import torch
 
-    from thinkspeak.train.export import export_run
+    from thinkspeak.train.export import COMMANDS_FILE, export_run
     from thinkspeak.train.recipe import load_recipe
     from thinkspeak.train.trainer import train_recipe
 
@@ -51,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if args.export_only and not args.export:
         raise ValueError("--export-only needs --export DIR")
     if not args.export_only:
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / COMMANDS_FILE).open("a") as f:
+            f.write(command_line(args, out) + "\n")
         for r in train_recipe(recipe, out, resume=args.resume, only=args.stages, progress=not args.no_progress):
             valid = "n/a" if r.valid_loss is None else f"{r.valid_loss:.4f}"
             print(f"{r.name}: {r.steps} steps, {r.tokens} tokens, loss {r.loss:.4f}, valid {valid}, "

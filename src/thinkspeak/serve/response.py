@@ -233,27 +233,29 @@ class ResponseRun:
         clock = self.item.clock
         rate = self.ctx.session.output_rate
         step = rate * DELTA_MS // 1000 * 2
-        span: tuple[float, str] | None = None
-        while (piece := await audio_q.get()) is not None:
-            text, pcm = piece
-            if text is not None:
-                if span is not None:
-                    clock.add_text(span[0], clock.sent_ms, span[1])
-                span = (clock.sent_ms, text)
-                await self._emit("response.output_audio_transcript.delta", self.turn,
-                                 delta=text if not clock.spans else " " + text, **self._ids())
-            for offset in range(0, len(pcm), step):
-                part = pcm[offset:offset + step]
-                await self._pace(clock)
-                if self.turn.cancelled:
-                    return
-                ms = len(part) / 2 / rate * 1000.0
-                clock.sent(ms, time.monotonic())
-                self.ctx.metrics.audio_out.inc(ms / 1000.0)
-                await self._emit("response.output_audio.delta", self.turn, self._first_audio,
-                                 delta=base64.b64encode(part).decode("ascii"), **self._ids())
-        if span is not None:
-            clock.add_text(span[0], clock.sent_ms, span[1])
+        span: tuple[float, str] | None = None  # (audio start ms, text) of the chunk being sent
+        try:
+            while (piece := await audio_q.get()) is not None:
+                text, pcm = piece
+                if text is not None:
+                    if span is not None:
+                        clock.add_text(span[0], clock.sent_ms, span[1])
+                    span = (clock.sent_ms, text)
+                    await self._emit("response.output_audio_transcript.delta", self.turn,
+                                     delta=text if not clock.spans else " " + text, **self._ids())
+                for offset in range(0, len(pcm), step):
+                    part = pcm[offset:offset + step]
+                    await self._pace(clock)
+                    if self.turn.cancelled:
+                        return
+                    ms = len(part) / 2 / rate * 1000.0
+                    clock.sent(ms, time.monotonic())
+                    self.ctx.metrics.audio_out.inc(ms / 1000.0)
+                    await self._emit("response.output_audio.delta", self.turn, self._first_audio,
+                                     delta=base64.b64encode(part).decode("ascii"), **self._ids())
+        finally:  # the chunk under way when the run ends (or is cut) still counts for what was heard
+            if span is not None:
+                clock.add_text(span[0], clock.sent_ms, span[1])
 
     def _first_audio(self, t: float) -> None:
         self.timeline.mark("first_audio", t)

@@ -20,8 +20,6 @@ Everything the client sends is validated; mistakes become ``error`` events, abus
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
 import time
@@ -31,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from thinkspeak.audio import pcm16_to_float, resample
 from thinkspeak.serve import protocol as P
 from thinkspeak.serve.cancel import Generation, Turn
 from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Conversation, Item
 from thinkspeak.serve.engines import Engines
+from thinkspeak.serve.items import decode_audio, item_from_client, item_wire
 from thinkspeak.serve.listener import SAMPLE_RATE, Listener, TurnEvent, TurnParams
 from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
 from thinkspeak.serve.protocol import ClientEvent, ProtocolError
@@ -183,7 +181,7 @@ class RealtimeSession:
         await self.emit("session.updated", session=self.config.to_wire(self.id))
 
     async def _on_input_audio_buffer_append(self, event: ClientEvent) -> None:
-        pcm = _decode_audio(event.field("audio", str), "audio", event.event_id)
+        pcm = decode_audio(event.field("audio", str), "audio", event.event_id)
         if not pcm:
             return
         seconds = len(pcm) / 2 / self.config.input_rate
@@ -212,10 +210,15 @@ class RealtimeSession:
         await self.emit("input_audio_buffer.cleared")
 
     async def _on_conversation_item_create(self, event: ClientEvent) -> None:
-        raw = event.field("item", dict)
-        item = self._item_from_client(raw, event.event_id)
+        item = item_from_client(event.field("item", dict), input_rate=self.config.input_rate,
+                                taken={i.id for i in self.conversation.items}, event_id=event.event_id)
+        if item.audio is not None:
+            item.transcript = self._hear(item.audio)
+        elif item.role == "user":
+            item.transcript = asyncio.get_running_loop().create_future()
+            item.transcript.set_result(item.text)
         previous = self.conversation.add(item)
-        wire = self._item_wire(item)
+        wire = item_wire(item)
         await self.emit("conversation.item.added", previous_item_id=previous, item=wire)
         await self.emit("conversation.item.done", previous_item_id=previous, item=wire)
         if item.audio is not None and item.transcript is not None:
@@ -431,7 +434,7 @@ class RealtimeSession:
         item.transcript = transcript
         previous = self.conversation.add(item)
         await self.emit("input_audio_buffer.committed", item_id=item.id, previous_item_id=previous)
-        await self.emit("conversation.item.added", previous_item_id=previous, item=self._item_wire(item))
+        await self.emit("conversation.item.added", previous_item_id=previous, item=item_wire(item))
         self._spawn(self._announce_transcript(item))
 
     async def _announce_transcript(self, item: Item) -> None:
@@ -447,7 +450,7 @@ class RealtimeSession:
         seconds = 0.0 if item.audio is None else round(item.audio.size / SAMPLE_RATE, 3)
         await self.emit("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0,
                         transcript=text, usage={"type": "duration", "seconds": seconds})
-        await self.emit("conversation.item.done", item=self._item_wire(item))
+        await self.emit("conversation.item.done", item=item_wire(item))
 
     def _new_run(self, user: Item, timeline: TurnTimeline, *, live: bool, config: SessionConfig | None = None,
                  instructions: str | None = None) -> ResponseRun:
@@ -477,57 +480,3 @@ class RealtimeSession:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _item_wire(self, item: Item) -> dict[str, Any]:
-        if item.role == "assistant":
-            return P.assistant_item(item.id, transcript=item.heard, status="completed", audio=item.clock is not None)
-        if item.role == "system":
-            return {"id": item.id, "object": "realtime.item", "type": "message", "role": "system",
-                    "status": "completed", "content": [{"type": "input_text", "text": item.text}]}
-        return P.user_item(item.id, transcript=item.user_text(), audio=item.audio is not None)
-
-    def _item_from_client(self, raw: dict[str, Any], event_id: str | None) -> Item:
-        """A conversation item from ``conversation.item.create``: messages with text or pcm16 audio content."""
-        role, content = raw.get("role"), raw.get("content")
-        if raw.get("type", "message") != "message" or role not in ("user", "assistant", "system"):
-            raise ProtocolError("invalid_value", "item must be a message with role user, assistant or system",
-                                "item.role", event_id)
-        if not isinstance(content, list) or not content or not all(isinstance(c, dict) for c in content):
-            raise ProtocolError("invalid_value", "item.content must be a non-empty list of parts", "item.content",
-                                event_id)
-        item_id = raw["id"] if isinstance(raw.get("id"), str) and raw["id"] else P.new_id("item")
-        if self.conversation.get(item_id) is not None:
-            raise ProtocolError("invalid_value", f"item id '{item_id[:60]}' already exists", "item.id", event_id)
-        texts, audio = [], []
-        for i, part in enumerate(content):
-            if part.get("type") == "input_audio" and role == "user":
-                pcm = _decode_audio(part.get("audio"), f"item.content[{i}].audio", event_id)
-                audio.append(pcm16_to_float(pcm))
-            elif isinstance(part.get("text", part.get("transcript")), str):
-                texts.append(part.get("text", part.get("transcript")))
-            else:
-                raise ProtocolError("invalid_value", f"unsupported content part {part.get('type')!r:.40}",
-                                    f"item.content[{i}]", event_id)
-        item = Item(item_id, role, text=" ".join(texts).strip())
-        if audio:
-            item.audio = resample(np.concatenate(audio), self.config.input_rate, SAMPLE_RATE)
-            item.transcript = self._hear(item.audio)
-        elif role == "user":
-            item.transcript = asyncio.get_running_loop().create_future()
-            item.transcript.set_result(item.text)
-        return item
-
-
-def _decode_audio(value: Any, param: str, event_id: str | None) -> bytes:
-    """Base64 pcm16 from a client field, or ProtocolError naming ``param``."""
-    if not isinstance(value, str):
-        raise ProtocolError("invalid_value", f"'{param}' must be a base64 string", param, event_id)
-    try:
-        pcm = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise ProtocolError("invalid_audio", f"'{param}' is not valid base64", param, event_id) from None
-    if len(pcm) % 2:
-        raise ProtocolError("invalid_audio", f"'{param}' must hold whole 16-bit samples, got {len(pcm)} bytes",
-                            param, event_id)
-    return pcm
-

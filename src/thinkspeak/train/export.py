@@ -12,6 +12,8 @@ from thinkspeak.model.thinker import Thinker
 from thinkspeak.train.recipe import Recipe
 from thinkspeak.train.trainer import FINAL
 
+COMMANDS_FILE = "commands.log"  # every `thinkspeak train` command run in a run directory, one a line
+
 
 def last_finished_stage(recipe: Recipe, out: Path) -> Path:
     """The final folder of the last stage of ``recipe`` finished in run directory ``out``."""
@@ -34,7 +36,16 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.4f}"
 
 
-def model_card(recipe: Recipe, thinker: Thinker, source: Path) -> str:
+def _corpus_summary(corpus: str) -> str:
+    manifest = Path(corpus) / "manifest.json"
+    if not manifest.is_file():
+        return f"`{corpus}`"
+    m = json.loads(manifest.read_text())
+    return (f"`{corpus}`: {m.get('count')} samples (seed {m.get('seed')}, splits {m.get('splits')}, "
+            f"categories {m.get('categories')}), made by `{m.get('created_by', 'thinkspeak data math')}`")
+
+
+def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int) -> str:
     cfg = thinker.model.config
     n_params = sum(p.numel() for p in thinker.parameters())
     rows = "\n".join(
@@ -42,6 +53,9 @@ def model_card(recipe: Recipe, thinker: Thinker, source: Path) -> str:
         for name, v in thinker.config.trained_with.items()
     )
     stages = ", ".join(s.name for s in recipe.stages)
+    log = source.parent.parent / COMMANDS_FILE
+    lines = log.read_text().splitlines() if log.is_file() else [f"thinkspeak train --recipe {recipe.name}"]
+    commands = "\n".join(f"  `{line}`" for line in lines)
     return f"""# thinkspeak Thinker: `{recipe.name}`
 
 A small Qwen2-architecture thinking-in-speaking model (Mini-Omni-Reasoner §3) with a Whisper-base audio
@@ -51,9 +65,11 @@ adapter (Mini-Omni §3.1), trained from scratch by thinkspeak on its synthetic s
   heads ({cfg.num_key_value_heads} KV), FFN {cfg.intermediate_size}, vocabulary {cfg.vocab_size} (byte-level BPE,
   single digits), tied embeddings; adapter {thinker.config.adapter}; {n_params / 1e6:.2f} M parameters, stored in bf16.
 - Interleave rhythm p:q = {thinker.config.p}:{thinker.config.q}; modes `<|tis|>`, `<|think_first|>`, `<|no_think|>`, `<|asr|>`.
-- Data: corpus `{recipe.corpus}` (thinkspeak data math, contract 2); recipe stages: {stages}.
-- Command: `thinkspeak train --recipe {recipe.name} --out {source.parent.parent}` then
-  `thinkspeak train --recipe {recipe.name} --out {source.parent.parent} --export-only --export DIR`.
+- Size: {size_bytes / 2**20:.1f} MiB (weights, tokenizer, configs).
+- Data: {_corpus_summary(recipe.corpus)}.
+- Recipe `{recipe.name}`, stages {stages}; the table lists the stages this export has been through.
+- Commands run in `{source.parent.parent}`, in order:
+{commands}
 - Exported from `{source}`.
 
 | stage | steps | tokens | final train loss | valid loss |
@@ -74,7 +90,8 @@ def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch
         if old.is_file():
             old.unlink()
     thinker.save(dest, dtype=dtype)
-    (dest / "README.md").write_text(model_card(recipe, thinker, source))
     (dest / "recipe.json").write_text(json.dumps({"recipe": recipe.name, "source": recipe.source}, indent=2) + "\n")
+    size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
+    (dest / "README.md").write_text(model_card(recipe, thinker, source, size))
     write_sha256sums(dest)
     return dest

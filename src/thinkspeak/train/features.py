@@ -2,7 +2,8 @@
 
 Each spoken question's encoder output ``[T, 512]`` (50 Hz) is stored once as float16 ``.npy`` under
 ``ROOT/<encoder fingerprint>/<sample id>.npy``; the fingerprint changes with the encoder's weights, so
-features of another encoder are never mixed in.
+features of another encoder are never mixed in. The trainer fills the cache for an audio stage before it
+starts; ``python -m thinkspeak.train.features CORPUS [--cache data/features]`` fills it ahead of time.
 """
 
 from __future__ import annotations
@@ -81,3 +82,27 @@ def precompute_features(corpus: str | Path, store: FeatureStore, encoder, ids: s
     if todo:
         log.info("cached %d feature files in %s", len(todo), store.dir)
     return len(todo)
+
+
+def whisper_store(root: str | Path):
+    """The packaged Whisper-base encoder (int8, contract 3) and its feature store under ``root``."""
+    from thinkspeak.speech.encoder import WhisperEncoder
+    from thinkspeak.speech.models import WHISPER_BASE_SHA256
+
+    encoder = WhisperEncoder()
+    return encoder, FeatureStore(root, encoder_fingerprint(f"whisper-base:{WHISPER_BASE_SHA256}:int8"))
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Cache Whisper-base features of a corpus's spoken questions.")
+    parser.add_argument("corpus", help="corpus directory (thinkspeak data math, with audio)")
+    parser.add_argument("--cache", default="data/features", help="feature cache root (the recipe's feature_cache)")
+    args = parser.parse_args()
+    encoder, store = whisper_store(args.cache)
+    print(f"{precompute_features(args.corpus, store, encoder)} new feature files in {store.dir}")
+
+
+if __name__ == "__main__":
+    main()

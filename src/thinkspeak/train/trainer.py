@@ -40,7 +40,7 @@ from thinkspeak.model.thinker import BackboneShape, Thinker, ThinkerConfig
 from thinkspeak.train.batches import Batch, bucket_batches, collate, plan_examples
 from thinkspeak.train.corpus import MathSample, read_samples
 from thinkspeak.train.examples import encode_samples
-from thinkspeak.train.features import FeatureStore, encoder_fingerprint, precompute_features
+from thinkspeak.train.features import FeatureStore, precompute_features, whisper_store
 from thinkspeak.train.recipe import Recipe, StageConfig
 
 log = logging.getLogger("thinkspeak.train")
@@ -268,11 +268,7 @@ def _recipe_dict(recipe: Recipe) -> dict:
 def _feature_store(recipe: Recipe, stage: StageConfig, corpus: str, ids: set[str], accelerator) -> FeatureStore | None:
     if stage.audio <= 0:
         return None
-    from thinkspeak.speech.encoder import WhisperEncoder
-    from thinkspeak.speech.models import WHISPER_BASE_SHA256
-
-    encoder = WhisperEncoder()  # the packaged Whisper-base, int8 (contract 3)
-    store = FeatureStore(recipe.feature_cache, encoder_fingerprint(f"whisper-base:{WHISPER_BASE_SHA256}:int8"))
+    encoder, store = whisper_store(recipe.feature_cache)
     if accelerator.is_main_process:
         precompute_features(corpus, store, encoder, ids)
     accelerator.wait_for_everyone()
