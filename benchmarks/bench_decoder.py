@@ -4,7 +4,8 @@
 
 Rows (median over ``--repeats`` runs, the methods interleaved run by run so machine load hits all alike):
 
-* ``generate()``: ``Qwen2ForCausalLM.generate``, greedy, KV cache, exactly ``--steps`` new tokens;
+* ``generate()``: ``Qwen2ForCausalLM.generate`` on the same 'tis' prompt, greedy, KV cache, at most ``--steps``
+  new tokens (it stops at ``<|end|>`` like the decoder);
 * ``decoder, unconstrained``: TiSDecoder in 'no-think' mode (no masks; the lean forward + event plumbing);
 * ``decoder, step by step``: TiSDecoder in 'tis' mode with one forward pass per token (forced pads included);
 * ``decoder, forced runs``: TiSDecoder in 'tis' mode feeding each run of forced think pads in one forward;
@@ -72,8 +73,8 @@ def time_generate(thinker: Thinker, question: str, steps: int) -> float:
     ids = torch.tensor([thinker.prompt_ids(question, "tis")])
     start = time.perf_counter()
     with torch.inference_mode():
-        out = thinker.model.generate(ids, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
-                                     use_cache=True, pad_token_id=thinker.ids.pad, eos_token_id=thinker.ids.end)
+        out = thinker.model.generate(ids, max_new_tokens=steps, do_sample=False, use_cache=True,
+                                     pad_token_id=thinker.ids.pad, eos_token_id=thinker.ids.end)
     return (out.shape[1] - ids.shape[1]) / (time.perf_counter() - start)
 
 

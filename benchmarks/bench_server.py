@@ -13,7 +13,7 @@ their audio is real time and the p90 latency stays within 1.5x that of one sessi
 measured in the same run).
 
     .venv/bin/python benchmarks/bench_server.py [--sessions 1,2,4,8] [--questions 6] [--silence-ms 500]
-        [--model PATH | --tiny | --peer TOKENS_PER_S] [--tts piper]
+        [--model PATH | --tiny | --peer TOKENS_PER_S] [--e2e] [--tts piper]
 """
 
 from __future__ import annotations
@@ -205,7 +205,8 @@ def free_port() -> int:
 
 def start_server(args: argparse.Namespace, thinker: list[str], port: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "thinkspeak.cli", "serve", "--port", str(port), "--tts", args.tts,
-           "--silence-ms", str(args.silence_ms), "--log-level", "warning", *thinker]
+           "--silence-ms", str(args.silence_ms), "--log-level", "warning", *(["--e2e"] if args.e2e else []),
+           *thinker]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     while not any("open http" in line for line in seen[-1:]):
@@ -261,6 +262,7 @@ def main() -> None:
     thinker.add_argument("--tiny", action="store_true", help="a tiny random Thinker (when no trained one exists)")
     thinker.add_argument("--peer", type=float, default=None, metavar="TOKENS_PER_S",
                          help="a local endpoint streaming a fixed answer at this rate (isolates the server)")
+    parser.add_argument("--e2e", action="store_true", help="end-to-end hearing (audio into the Thinker)")
     parser.add_argument("--tts", default="piper", help="the server's TTS spec")
     parser.add_argument("--voice", default="espeak:en-us+m3:rate=165", help="the simulated user's voice")
     args = parser.parse_args()
@@ -279,7 +281,7 @@ def main() -> None:
         url = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
         try:
             run_level(url, 1, questions, 1)  # warm-up turn, not counted
-            print(f"thinkspeak serve ({label}, "
+            print(f"thinkspeak serve ({label}{', end-to-end hearing' if args.e2e else ''}, "
                   f"TTS {args.tts}, silence_duration_ms {args.silence_ms}); {os.cpu_count()} CPUs, "
                   f"load average {os.getloadavg()[0]:.1f}")
             print(f"{'sessions':>8} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'x p50@1':>7} {'stopped':>8} "

@@ -104,8 +104,8 @@ class KVCache:
             raise ValueError(f"max_len must be an int >= 1, got {max_len!r}")
         s = engine.shape
         size = (s.layers, batch, s.kv_heads, max_len, s.head_dim)
-        self.k = torch.zeros(size, dtype=engine.dtype, device=engine.device)
-        self.v = torch.zeros(size, dtype=engine.dtype, device=engine.device)
+        self.k = torch.empty(size, dtype=engine.dtype, device=engine.device)  # columns are read only once written
+        self.v = torch.empty(size, dtype=engine.dtype, device=engine.device)
         self.batch, self.max_len = batch, max_len
         self.rope = engine.rope_table(max_len)
         self.length = 0

@@ -36,6 +36,7 @@ MaskKey = Literal["say", "think", "reasoning"]
 
 
 def check_mode(mode: object) -> str:
+    """``mode`` if it is one of the decodable arrangements ('tis', 'think-first', 'no-think'), else ValueError."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     return mode  # type: ignore[return-value]

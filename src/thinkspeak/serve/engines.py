@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from thinkspeak.serve.listener import FrameVAD
 from thinkspeak.serve.talker import StreamingTTS
 from thinkspeak.serve.thinkers.base import ThinkerBackend
+from thinkspeak.speech.vad import FrameVAD
 
 log = logging.getLogger("thinkspeak.serve")
 

@@ -79,11 +79,6 @@ class Listener:
         self._arrivals: list[tuple[int, float]] = []
         self.configure(input_rate, params)
 
-    @property
-    def end_sample(self) -> int:
-        """Samples (16 kHz) received since the session started."""
-        return self._end
-
     def configure(self, input_rate: int, params: TurnParams | None) -> None:
         """Apply a new wire rate and VAD parameters (None: manual turns); speech in progress is forgotten."""
         self.input_rate = input_rate

@@ -80,6 +80,7 @@ class ResponseRun:
         self.stats: Any = None
         self._live = live
         self._live_event = asyncio.Event()
+        self.speaking = asyncio.Event()  # set at the first audio sent, or when the run ends
         if live:
             self._live_event.set()
         self._buffer: list[tuple[dict[str, Any], Turn | None, Callable[[float], None] | None]] = []
@@ -93,10 +94,6 @@ class ResponseRun:
     @property
     def finished(self) -> bool:
         return self._task is not None and self._task.done()
-
-    @property
-    def live(self) -> bool:
-        return self._live
 
     async def go_live(self) -> None:
         """Confirm a speculative run: flush what it buffered, in order, and let its audio flow."""
@@ -119,11 +116,6 @@ class ResponseRun:
                 await self._task
         if not self._live:
             self._buffer.clear()
-
-    async def wait(self) -> None:
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
 
     # ------------------------------------------------------------------ output
     async def _emit(self, kind: str, turn: Turn | None = None, on_sent: Callable[[float], None] | None = None,
@@ -165,6 +157,7 @@ class ResponseRun:
                                              "message": f"{type(exc).__name__}: {exc}"[:500], "param": None,
                                              "event_id": None})
         finally:
+            self.speaking.set()
             if self.started:
                 await self._close()
 
@@ -259,6 +252,7 @@ class ResponseRun:
 
     def _first_audio(self, t: float) -> None:
         self.timeline.mark("first_audio", t)
+        self.speaking.set()
 
     async def _pace(self, clock: PlayoutClock) -> None:
         """Wait until the client's queue is under the lead and output is not paused by a possible barge-in."""

@@ -94,7 +94,7 @@ class RealtimeSession:
         self.speech: Speech | None = None
         self.spec: Speculation | None = None
         self.closed = False
-        self._open = False
+        self._open = self._shut = False
         self._send_text = send_text
         self._send_lock = asyncio.Lock()
         limits = server.limits
@@ -132,9 +132,9 @@ class RealtimeSession:
 
     async def close(self) -> None:
         """The client is gone: cancel every piece of work at once, send nothing more."""
-        if self._input_task.cancelled() or (self.closed and self._input_task.done() and not self._open):
+        if self._shut:
             return
-        self.closed = True
+        self._shut = self.closed = True
         self.generation.cancel()
         for task in [self._input_task, *self._tasks]:
             task.cancel()
@@ -202,7 +202,9 @@ class RealtimeSession:
         item_id = self.speech.item_id if self.speech else P.new_id("item")
         self.speech = None
         await self._discard_speculation()
-        await self._commit_user_audio(Item(item_id, "user", audio=audio), self._hear(audio))
+        item = Item(item_id, "user", audio=audio)
+        item.transcript = self._hear(audio)
+        await self._commit_user_audio(item)
 
     async def _on_input_audio_buffer_clear(self, event: ClientEvent) -> None:
         await self._forget_speech()
@@ -220,9 +222,10 @@ class RealtimeSession:
         previous = self.conversation.add(item)
         wire = item_wire(item)
         await self.emit("conversation.item.added", previous_item_id=previous, item=wire)
-        await self.emit("conversation.item.done", previous_item_id=previous, item=wire)
-        if item.audio is not None and item.transcript is not None:
+        if item.audio is not None:  # done once heard
             self._spawn(self._announce_transcript(item))
+        else:
+            await self.emit("conversation.item.done", previous_item_id=previous, item=wire)
 
     async def _on_conversation_item_truncate(self, event: ClientEvent) -> None:
         item_id = event.field("item_id", str)
@@ -375,9 +378,9 @@ class RealtimeSession:
     async def _speculate(self, heard: Heard) -> None:
         await self._discard_speculation()
         item = Item(self.speech.item_id, "user", audio=heard.event.audio)
-        item.transcript = self._hear(item.audio)
         timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
         run = self._new_run(item, timeline, live=False)
+        item.transcript = self._hear(item.audio, after=run)
         self.spec = Speculation(heard.event.end_ms, item, run)
         log.debug("session %s: speculating on speech ending at %d ms", self.id, heard.event.end_ms)
         run.start(self._finished)
@@ -406,20 +409,24 @@ class RealtimeSession:
             self.spec = spec
             await self._discard_speculation()
             spec = None
-        item = spec.item if spec is not None else Item(speech.item_id, "user", audio=event.audio)
-        transcript = item.transcript if spec is not None else self._hear(event.audio)
-        await self._commit_user_audio(item, transcript)
-        if not self.config.turn_detection.create_response or self._responding():
+        respond = self.config.turn_detection.create_response and not self._responding()
+        if spec is not None:
+            item, run = spec.item, spec.run
+        else:
+            item = Item(speech.item_id, "user", audio=event.audio)
+            run = self._new_run(item, TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end),
+                                live=True) if respond else None
+            item.transcript = self._hear(event.audio, after=run)
+        await self._commit_user_audio(item)
+        if run is None:
             return
+        run.timeline.mark("speech_stopped", stopped)
+        self._adopt(run)
         if spec is not None:
             self.metrics.speculation.labels("committed").inc()
-            spec.run.timeline.mark("speech_stopped", stopped)
-            self._adopt(spec.run)
-            await spec.run.go_live()
+            await run.go_live()
         else:
-            timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
-            timeline.mark("speech_stopped", stopped)
-            await self._start_response(item, timeline)
+            run.start(self._finished)
 
     async def _forget_speech(self) -> None:
         self.speech = None
@@ -427,11 +434,20 @@ class RealtimeSession:
         await self._discard_speculation()
 
     # ------------------------------------------------------------------ items and responses
-    def _hear(self, audio: np.ndarray) -> asyncio.Task:
-        return asyncio.create_task(self.engines.transcribe(audio), name=f"hear-{self.id}")
+    def _hear(self, audio: np.ndarray, after: ResponseRun | None = None) -> asyncio.Task:
+        """The ASR transcript of ``audio``, as a task. With end-to-end hearing the Thinker does not need it, so
+        it waits until ``after`` speaks: Whisper's encoder (the Thinker's ears) and its ASR share one model
+        whose calls are queued, and the transcript must not delay the answer."""
+        wait = after is not None and self.engines.thinker.hears_audio
 
-    async def _commit_user_audio(self, item: Item, transcript: asyncio.Task) -> None:
-        item.transcript = transcript
+        async def hear() -> str:
+            if wait:
+                await after.speaking.wait()
+            return await self.engines.transcribe(audio)
+
+        return asyncio.create_task(hear(), name=f"hear-{self.id}")
+
+    async def _commit_user_audio(self, item: Item) -> None:
         previous = self.conversation.add(item)
         await self.emit("input_audio_buffer.committed", item_id=item.id, previous_item_id=previous)
         await self.emit("conversation.item.added", previous_item_id=previous, item=item_wire(item))

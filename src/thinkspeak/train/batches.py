@@ -18,37 +18,60 @@ from thinkspeak.model.tokens import SpecialIds
 from thinkspeak.train.examples import EncodedSample, Example, build_example, history_turn, sample_rng
 
 
-def plan_examples(
-    encoded: Sequence[EncodedSample],
-    ids: SpecialIds,
-    *,
-    modes: dict[str, float],
-    audio: float,
-    seed: int,
-    epoch: int,
-    p: int,
-    q: int,
-    pad_weight: float,
-    history_prob: float,
-    audio_positions: dict[str, int] | None = None,
-) -> list[Example]:
-    """One example per sample: a mode drawn from ``modes`` (weights), a spoken question with probability
-    ``audio`` (samples without cached features stay typed), an earlier turn as history with ``history_prob``."""
-    names = list(modes)
-    weights = [modes[m] for m in names]
-    out = []
-    for i, enc in enumerate(encoded):
-        rng = sample_rng(seed, epoch, i)
-        mode = rng.choices(names, weights)[0]
-        n_audio = 0
-        if audio > 0 and rng.random() < audio:
-            n_audio = (audio_positions or {}).get(enc.id, 0)
-        history: tuple[int, ...] = ()
-        if history_prob > 0 and rng.random() < history_prob and len(encoded) > 1:
-            other = encoded[(i + 1 + rng.randrange(len(encoded) - 1)) % len(encoded)]
-            history = history_turn(other, ids)
-        out.append(build_example(enc, mode, ids, p=p, q=q, pad_weight=pad_weight, n_audio=n_audio, history=history))
-    return out
+class EpochPlan:
+    """The examples of one epoch: each sample's draws are made once, examples are rebuilt on demand.
+
+    Per sample: a mode drawn from ``modes`` (weights), a spoken question with probability ``audio`` (samples
+    without cached features stay typed), an earlier turn (another sample) as history with ``history_prob``.
+    Only the draws and the lengths are kept, so memory does not grow with the examples' size.
+    """
+
+    def __init__(
+        self,
+        encoded: Sequence[EncodedSample],
+        ids: SpecialIds,
+        *,
+        modes: dict[str, float],
+        audio: float,
+        seed: int,
+        epoch: int,
+        p: int,
+        q: int,
+        pad_weight: float,
+        history_prob: float,
+        audio_positions: dict[str, int] | None = None,
+    ):
+        self.encoded, self.ids = encoded, ids
+        self.p, self.q, self.pad_weight = p, q, pad_weight
+        names = list(modes)
+        weights = [modes[m] for m in names]
+        positions = audio_positions or {}
+        n = len(encoded)
+        self.draws: list[tuple[str, int, int]] = []  # (mode, audio positions or 0, history sample or -1)
+        for i, enc in enumerate(encoded):
+            rng = sample_rng(seed, epoch, i)
+            mode = rng.choices(names, weights)[0]
+            n_audio = positions.get(enc.id, 0) if audio > 0 and rng.random() < audio else 0
+            history = -1
+            if history_prob > 0 and rng.random() < history_prob and n > 1:
+                history = (i + 1 + rng.randrange(n - 1)) % n
+            self.draws.append((mode, n_audio, history))
+        self.lengths = [len(self.example(i)) for i in range(n)]
+
+    def __len__(self) -> int:
+        return len(self.encoded)
+
+    def example(self, i: int) -> Example:
+        mode, n_audio, history = self.draws[i]
+        turn = history_turn(self.encoded[history], self.ids) if history >= 0 else ()
+        return build_example(self.encoded[i], mode, self.ids, p=self.p, q=self.q, pad_weight=self.pad_weight,
+                             n_audio=n_audio, history=turn)
+
+
+def plan_examples(encoded: Sequence[EncodedSample], ids: SpecialIds, **kwargs) -> list[Example]:
+    """All examples of an :class:`EpochPlan` (same keyword arguments), built at once."""
+    plan = EpochPlan(encoded, ids, **kwargs)
+    return [plan.example(i) for i in range(len(plan))]
 
 
 def bucket_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int, seed: int,

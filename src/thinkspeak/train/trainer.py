@@ -37,7 +37,7 @@ from torch.nn import functional as F
 
 from thinkspeak.model.adapter import AdapterConfig
 from thinkspeak.model.thinker import BackboneShape, Thinker, ThinkerConfig
-from thinkspeak.train.batches import Batch, bucket_batches, collate, plan_examples
+from thinkspeak.train.batches import Batch, EpochPlan, bucket_batches, collate, plan_examples
 from thinkspeak.train.corpus import MathSample, read_samples
 from thinkspeak.train.examples import encode_samples
 from thinkspeak.train.features import FeatureStore, precompute_features, whisper_store
@@ -167,32 +167,26 @@ class StageData:
         if stage.audio > 0 and not self.positions:
             raise ValueError(f"stage {stage.name!r} has audio={stage.audio} but no sample has cached audio features")
         self._epoch: int | None = None
+        self._plan: EpochPlan | None = None
         self._batches: list[list[int]] = []
-        self._examples = []
-        self.per_epoch = len(self._plan(0)) // world
+        self.per_epoch = len(self._batches_of(0)) // world
         if self.per_epoch < 1:
             raise ValueError(f"stage {stage.name!r}: too few samples ({len(samples)}) for {world} processes")
 
-    def examples(self, epoch: int, seed: int):
-        s = self.stage
-        return plan_examples(self.encoded, self.ids, modes=s.modes, audio=s.audio, seed=seed, epoch=epoch,
-                             p=self.recipe.p, q=self.recipe.q, pad_weight=s.pad_weight,
-                             history_prob=s.history_prob, audio_positions=self.positions)
-
-    def _plan(self, epoch: int) -> list[list[int]]:
+    def _batches_of(self, epoch: int) -> list[list[int]]:
         if self._epoch != epoch:
-            self._examples = self.examples(epoch, self.recipe.seed)
-            lengths = [len(e) for e in self._examples]
-            self._batches = bucket_batches(lengths, self.stage.batch_tokens, self.stage.max_batch,
-                                           self.recipe.seed, epoch)
+            s = self.stage
+            self._plan = EpochPlan(self.encoded, self.ids, modes=s.modes, audio=s.audio, seed=self.recipe.seed,
+                                   epoch=epoch, p=self.recipe.p, q=self.recipe.q, pad_weight=s.pad_weight,
+                                   history_prob=s.history_prob, audio_positions=self.positions)
+            self._batches = bucket_batches(self._plan.lengths, s.batch_tokens, s.max_batch, self.recipe.seed, epoch)
             self._epoch = epoch
         return self._batches
 
     def batch(self, micro: int) -> Batch:
         epoch, index = divmod(micro, self.per_epoch)
-        batches = self._plan(epoch)
-        chosen = batches[index * self.world + self.rank]
-        return collate([self._examples[i] for i in chosen], self.ids.pad,
+        chosen = self._batches_of(epoch)[index * self.world + self.rank]
+        return collate([self._plan.example(i) for i in chosen], self.ids.pad,
                        self.store.load if self.store is not None else None)
 
 
