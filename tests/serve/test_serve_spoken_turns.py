@@ -149,3 +149,22 @@ def test_a_short_noise_is_a_false_interruption_and_the_answer_resumes(server, sa
     assert done["response"]["status"] == "completed"
     assert len(client.of("input_audio_buffer.speech_started")) == 1  # only the question
     assert server.metric("thinkspeak_barge_ins_total", outcome="false") == before + 1
+
+
+def test_speculation_is_discarded_when_the_user_goes_on(server, say, chat_peer):
+    """A 250 ms pause starts a speculative answer (tentative end) that must vanish when speech resumes."""
+    async def main():
+        client = await Client.connect(server.url)
+        discarded = server.metric("thinkspeak_speculative_decodes_total", outcome="discarded")
+        first, second = say("Tell me,"), say("what is six times seven?")
+        first = first[: int((speech_end_ms(first) + 10) * 24)]
+        await client.stream(np.concatenate([silence(0.3), first, silence(0.25), second, silence(1.0)]))
+        done = await client.wait_for("response.done", timeout=60)
+        await client.close()
+        return client, done, discarded
+
+    client, done, discarded = asyncio.run(main())
+    assert server.metric("thinkspeak_speculative_decodes_total", outcome="discarded") >= discarded + 1
+    assert len(client.of("input_audio_buffer.speech_stopped")) == 1 and len(client.of("response.created")) == 1
+    said = client.of("response.output_audio_transcript.done")[0]["transcript"].lower()
+    assert "tell me" in said and ("seven" in said or "7" in said)  # the answer heard the whole turn

@@ -54,7 +54,14 @@ def build_thinker(args: argparse.Namespace):
                                  api_key=os.environ.get(args.openai_api_key_env))
     if args.openai_model:
         raise ValueError("--openai-model needs --openai-base-url")
-    return LocalThinker.load(args.qwen or args.model, hears_audio=args.hearing == "e2e")
+    path = args.qwen or args.model
+    if path is None:
+        from thinkspeak.model.thinker import DEFAULT_DIR
+
+        if not (DEFAULT_DIR / "config.json").is_file():
+            raise ValueError(f"the shipped default Thinker is missing ({DEFAULT_DIR}); train one with "
+                             "`thinkspeak train` or pass --model PATH, --qwen PATH or --openai-base-url URL")
+    return LocalThinker.load(path, hears_audio=args.hearing == "e2e")
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from thinkspeak.serve.listener import SAMPLE_RATE
 from thinkspeak.serve.playout import PlayoutClock
 
 
 @dataclass
 class Item:
     """One conversation item. User items hear through ``transcript`` (a future resolved by ASR or at once for
-    typed text); assistant items hold what was said and, for audio, its playout clock."""
+    typed text); a spoken user item keeps its 16 kHz ``audio`` only until it is heard (:meth:`forget_audio`),
+    so a long session does not hoard audio. Assistant items hold what was said and, for audio, its playout
+    clock."""
 
     id: str
     role: str
@@ -27,6 +30,19 @@ class Item:
     text: str = ""
     clock: PlayoutClock | None = None
     audio_end_ms: float | None = None
+    audio_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.audio is not None:
+            self.audio_s = self.audio.size / SAMPLE_RATE
+
+    @property
+    def spoken(self) -> bool:
+        """A user item that came as audio."""
+        return self.audio_s > 0
+
+    def forget_audio(self) -> None:
+        self.audio = None
 
     @property
     def heard(self) -> str:

@@ -22,7 +22,7 @@ def item_wire(item: Item) -> dict[str, Any]:
     if item.role == "system":
         return {"id": item.id, "object": "realtime.item", "type": "message", "role": "system",
                 "status": "completed", "content": [{"type": "input_text", "text": item.text}]}
-    return P.user_item(item.id, transcript=item.user_text(), audio=item.audio is not None)
+    return P.user_item(item.id, transcript=item.user_text(), audio=item.spoken)
 
 
 def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], event_id: str | None) -> Item:
@@ -48,10 +48,8 @@ def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], e
         else:
             raise ProtocolError("invalid_value", f"unsupported content part {part.get('type')!r:.40}",
                                 f"item.content[{i}]", event_id)
-    item = Item(item_id, role, text=" ".join(texts).strip())
-    if audio:
-        item.audio = resample(np.concatenate(audio), input_rate, SAMPLE_RATE)
-    return item
+    pcm = resample(np.concatenate(audio), input_rate, SAMPLE_RATE) if audio else None
+    return Item(item_id, role, audio=pcm, text=" ".join(texts).strip())
 
 
 def decode_audio(value: Any, param: str, event_id: str | None) -> bytes:

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from thinkspeak.decode.events import Done, SayToken, ThinkToken
 from thinkspeak.serve import protocol as P
 from thinkspeak.serve.cancel import Turn
 from thinkspeak.serve.chunker import SpeechChunker
@@ -187,8 +188,6 @@ class ResponseRun:
         await self._emit("response.content_part.added", part=part, **self._ids())
 
     async def _think(self, request: ThinkRequest, text_q: asyncio.Queue) -> None:
-        from thinkspeak.decode.events import Done, SayToken, ThinkToken
-
         chunker = SpeechChunker(first_words=self.ctx.server.first_chunk_words)
         async for event in self.ctx.engines.thinker.stream(request, self.turn):
             if self.turn.cancelled:

@@ -463,9 +463,9 @@ class RealtimeSession:
             await self.emit("conversation.item.input_audio_transcription.failed", item_id=item.id, content_index=0,
                             error={"type": "server_error", "code": "transcription_failed", "message": str(exc)[:300]})
             return
-        seconds = 0.0 if item.audio is None else round(item.audio.size / SAMPLE_RATE, 3)
         await self.emit("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0,
-                        transcript=text, usage={"type": "duration", "seconds": seconds})
+                        transcript=text, usage={"type": "duration", "seconds": round(item.audio_s, 3)})
+        item.forget_audio()  # heard: the transcript stands for it from now on
         await self.emit("conversation.item.done", item=item_wire(item))
 
     def _new_run(self, user: Item, timeline: TurnTimeline, *, live: bool, config: SessionConfig | None = None,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from thinkspeak.decode.answer import spoken_answer
+from thinkspeak.decode.events import DecodeStats, Done, SayToken, ThinkToken
 from thinkspeak.serve.cancel import Turn
 from thinkspeak.serve.thinkers.base import ThinkRequest
 
@@ -110,9 +112,6 @@ class OpenAIChatThinker:
         return out + [{"role": "user", "content": request.text}]
 
     async def stream(self, request: ThinkRequest, turn: Turn) -> AsyncIterator:
-        from thinkspeak.decode.answer import spoken_answer
-        from thinkspeak.decode.events import DecodeStats, Done, SayToken, ThinkToken
-
         body = {"model": self.model, "messages": self.messages(request), "stream": True, **self.extra_body}
         start = time.monotonic()
         first: float | None = None
