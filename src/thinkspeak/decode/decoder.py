@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from thinkspeak.decode.answer import spoken_answer
@@ -69,6 +70,10 @@ class Request:
             raise ValueError("history= cannot be combined with prompt= (a ready prompt already holds its history)")
         if self.text is not None and (not isinstance(self.text, str) or not self.text.strip()):
             raise ValueError(f"text must be a non-empty str, got {self.text!r}")
+        if self.audio is not None:
+            shape = np.shape(self.audio)
+            if len(shape) != 1 or shape[0] == 0:
+                raise ValueError(f"audio must be non-empty mono PCM at {SAMPLE_RATE} Hz (a 1-D array), got shape {shape}")
         if self.cancel is not None and not callable(self.cancel):
             raise ValueError(f"cancel must be a callable returning bool, got {self.cancel!r}")
 
@@ -233,17 +238,16 @@ class TiSDecoder:
         raise ValueError(f"prompt must be token ids [L] or input embeddings [L, {d}] / [1, L, {d}], "
                          f"got {x.dtype} of shape {tuple(x.shape)}")
 
-    def _features(self, audio):
-        import numpy as np
-
+    def _features(self, audio) -> torch.Tensor:
         pcm = np.asarray(audio, dtype=np.float32)
-        if pcm.ndim != 1 or pcm.size == 0:
-            raise ValueError(f"audio must be non-empty mono PCM at {SAMPLE_RATE} Hz (1-D array), got shape {pcm.shape}")
+        return torch.as_tensor(np.asarray(self._load_encoder().features(pcm), dtype=np.float32))
+
+    def _load_encoder(self):
         if self._encoder is None:
             from thinkspeak.speech.encoder import WhisperEncoder
 
             self._encoder = WhisperEncoder()
-        return torch.as_tensor(np.asarray(self._encoder.features(pcm), dtype=np.float32))
+        return self._encoder
 
     def _prefill(self, prompts: list[torch.Tensor]) -> tuple[KVCache, torch.Tensor]:
         """Run the (left-padded) prompts through the model; returns the cache and the first logits ``[B, V]``."""
@@ -270,7 +274,12 @@ class TiSDecoder:
         return [c if f is None else f for c, f in zip(chosen, forced, strict=True)]
 
     def _decode(self, requests: list[Request]) -> Iterator[tuple[int, Event]]:
-        """Build the rows and prompts now (so bad input fails at the call), decode when iterated."""
+        """Build the rows and prompts now (so bad input fails at the call), decode when iterated.
+
+        The clock (``prefill_s``, ``elapsed_s``) starts after a first-use load of the audio encoder.
+        """
+        if any(r.audio is not None for r in requests):
+            self._load_encoder()
         started = time.monotonic()
         ids, tokenizer = self.thinker.ids, self.thinker.tokenizer
         rows, prompts = [], []
