@@ -30,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     hearing.add_argument("--e2e", dest="hearing", action="store_const", const="e2e",
                          help="hear end to end: Whisper encoder features into the Thinker's audio adapter")
     parser.set_defaults(hearing="asr")
+    parser.add_argument("--asr-window", metavar="auto|full|SECONDS", type=asr_window, default="auto",
+                        help="Whisper encoder window for ASR: auto (default) sizes a short window to each utterance "
+                             "(its length + 1 s, at least 5 s), SECONDS a fixed short one, full faster-whisper's "
+                             "padded 30 s window (slower by ~1 s per turn on 2 cores; docs/server.md)")
     parser.add_argument("--tts", default="piper",
                         help="TTS spec for thinkspeak.speech.tts.get_tts: piper (default), "
                              "espeak:en-us+f3:rate=160, flite:slt, ...")
@@ -38,6 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions held (default 64)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.set_defaults(func=handle)
+
+
+def asr_window(text: str) -> str | float | None:
+    """``--asr-window``: "auto", "full" (None: faster-whisper's padded 30 s window) or seconds in [1, 30]."""
+    if text in ("auto", "full"):
+        return None if text == "full" else text
+    from thinkspeak.speech.asr import MAX_WINDOW_S
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 1.0 <= seconds <= MAX_WINDOW_S:
+        raise argparse.ArgumentTypeError(f"expected auto, full or seconds in [1, {MAX_WINDOW_S:g}], got {text!r}")
+    return seconds
 
 
 def build_thinker(args: argparse.Namespace):
@@ -80,7 +99,8 @@ def handle(args: argparse.Namespace) -> int:
     turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
     server = ServerConfig(session=SessionConfig(turn_detection=turn),
                           limits=replace(ServerLimits(), max_sessions=args.max_sessions))
-    engines = load_engines(thinker=build_thinker(args), hearing=args.hearing, tts=args.tts)
+    engines = load_engines(thinker=build_thinker(args), hearing=args.hearing, tts=args.tts,
+                           asr_window=args.asr_window)
     app = create_app(engines, server)
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     print(f"thinkspeak serve: Thinker {engines.thinker.name}; open http://{host}:{args.port}/ "

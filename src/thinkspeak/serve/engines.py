@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from thinkspeak.serve.talker import StreamingTTS
 from thinkspeak.serve.thinkers.base import ThinkerBackend
 from thinkspeak.speech.vad import FrameVAD
+
+if TYPE_CHECKING:
+    from thinkspeak.speech.asr import Window
 
 log = logging.getLogger("thinkspeak.serve")
 
@@ -80,9 +83,14 @@ def load_engines(
     hearing: str = "asr",
     tts: str | None = "piper",
     asr_model_dir: str | None = None,
+    asr_window: Window = "auto",
 ) -> Engines:
     """The default offline engines around ``thinker``: Silero VAD, Whisper-base ASR (also used for transcripts
-    on the end-to-end path), and the TTS named by ``tts`` (a ``thinkspeak.speech.tts.get_tts`` spec)."""
+    on the end-to-end path), and the TTS named by ``tts`` (a ``thinkspeak.speech.tts.get_tts`` spec).
+
+    The server needs the text only, so the ASR skips word timestamps; ``asr_window`` is its encoder window
+    (``WhisperASR(window_s=...)``): ``"auto"`` sizes a short window to each utterance (the measured fast and
+    safe setting, docs/server.md), None keeps faster-whisper's padded 30 s window."""
     if hearing not in ("asr", "e2e"):
         raise ValueError(f"hearing must be 'asr' or 'e2e', got {hearing!r}")
     if hearing == "e2e" and not thinker.hears_audio:
@@ -94,6 +102,6 @@ def load_engines(
     return Engines(
         thinker=thinker,
         make_vad=SileroVAD,
-        asr=WhisperASR(asr_model_dir),
+        asr=WhisperASR(asr_model_dir, word_timestamps=False, window_s=asr_window),
         tts=get_tts(tts) if tts else None,
     )
