@@ -36,7 +36,7 @@ def greedy_stream(thinker: Thinker, text: str, mode: str, max_steps: int = 400) 
 
 
 def spoken_answer(say: str) -> str | None:
-    m = re.search(r"[Tt]he answer is:? (-?[\d./]+\d)", say)
+    m = re.search(r"[Tt]he answer is:? (-?\d+(?:[./]\d+)?)", say)
     return m.group(1) if m else None
 
 

@@ -17,8 +17,9 @@ def test_builtin_recipes_validate(name):
 
 def test_default_recipe_stages_follow_the_papers():
     r = load_recipe("default")
-    assert [s.name for s in r.stages] == ["text", "align", "speech"]
-    text, align, speech = r.stages
+    assert [s.name for s in r.stages] == ["text", "text2", "align", "speech"]
+    text, text2, align, speech = r.stages
+    assert text2.modes == text.modes and text2.audio == 0
     assert set(text.modes) >= {"tis", "think-first", "no-think"} and text.audio == 0
     assert align.modes == {"asr": 1.0} and align.audio == 1.0
     assert speech.audio > 0 and "asr" not in speech.modes
