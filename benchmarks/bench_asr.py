@@ -37,7 +37,7 @@ VOICES = ("espeak:en-us", "flite:slt", "piper:joe", "espeak:en-gb+f3:rate=160", 
 SETTINGS = (
     ("30 s + word times", {}),
     ("30 s", {"word_timestamps": False}),
-    ("30 s, no ts tokens", {"word_timestamps": False, "window_s": 30.0}),
+    ("30 s, one pass", {"word_timestamps": False, "window_s": 30.0}),
     ("10 s", {"word_timestamps": False, "window_s": 10.0}),
     ("auto", {"word_timestamps": False, "window_s": "auto"}),
     ("auto + word times", {"window_s": "auto"}),

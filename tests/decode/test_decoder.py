@@ -136,13 +136,23 @@ def test_batch_parallel_speaks_in_tis_and_reasons_in_think_first(make_thinker, r
     assert sum(isinstance(e, Done) for e in events) == 1  # the think-first row is silent
 
 
-def test_batch_parallel_batches_like_single_requests(make_thinker):
+def test_batch_parallel_batches_like_single_requests(make_thinker, boost_token):
     thinker = make_thinker(seed=13)
     decoder = TiSDecoder(thinker, max_steps=35, batch_parallel=True)
     questions = ["What is 3 plus 4?", "A café sells 12 crêpes and then 7 more, how many?"]
     assert [d.tokens for d in decoder.answer_batch([Request(text=q) for q in questions])] == [
         decoder.answer(text=q).tokens for q in questions
     ]
+    # when the spoken row ends, its think-first row stops with it: no forward pass after the Done
+    for seed in range(4):
+        for strength in (1.0, 1.5, 2.0):
+            ender = make_thinker(seed=seed)
+            boost_token(ender, ender.ids.end, strength)
+            paired = TiSDecoder(ender, max_steps=60, batch_parallel=True)
+            passes, forward = [], paired.engine.forward
+            paired.engine.forward = lambda *a, forward=forward, passes=passes, **k: passes.append(1) or forward(*a, **k)
+            done = paired.answer(text=QUESTION)
+            assert len(passes) == 1 + done.stats.forwards  # the prompt pass + those counted up to the Done
     with pytest.raises(ValueError, match="batch_parallel needs mode='tis'"):
         TiSDecoder(thinker, mode="think-first", batch_parallel=True)
     with pytest.raises(ValueError, match="prompt= cannot be used with batch_parallel"):

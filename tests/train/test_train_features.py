@@ -38,3 +38,4 @@ def test_bad_feature_shapes_are_rejected(tmp_path):
         store.save("x", np.zeros((0, 512), np.float32))
     with pytest.raises(ValueError, match="description"):
         encoder_fingerprint("")
+

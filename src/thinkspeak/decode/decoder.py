@@ -318,6 +318,8 @@ class TiSDecoder:
             tokens = self._choose(logits, rows, generator)
             now = time.monotonic()
             for row, token in zip(rows, tokens, strict=True):
+                if row.stop is None and row.follows is not None and row.follows.stop is not None:
+                    row.stop = row.follows.stop  # its speaker just ended: no token, no further forward for it
                 if row.stop is None:
                     event = row.take(token, now)
                     if row.follows is None:

@@ -6,9 +6,9 @@ The cascade path of the server (VAD -> ASR -> Thinker) and the corpus' round-tri
 Whisper reads log-mels of a 30 s window; faster-whisper pads every clip to it, so a 2 s question costs the
 encoder as much as 30 s of speech (~1.5 s on 2 CPU cores). ``window_s`` selects a *short window* instead:
 the mel of the clip plus a little silence, encoded at that length (CTranslate2's encoder accepts any even
-number of frames up to 3000), then decoded once without timestamp tokens. Whisper was trained on 30 s
-windows only, and a short one now and then sends the decoder into a repetition loop ("115 15 15 15 ...") or
-makes it say the whole question twice; a transcript in which a run of :data:`LOOP_BLOCK_TOKENS` or more
+number of frames up to 3000), then decoded once, with timestamp tokens as in training: without them the
+decoder often starts the question again in the silence after it. Whisper was trained on 30 s windows only,
+and a short one can still send the decoder into a repetition loop ("115 15 15 15 ..."); a transcript in which a run of :data:`LOOP_BLOCK_TOKENS` or more
 tokens comes twice in a row (or that fills its token budget) is thrown away and the clip heard again on the
 30 s window, which costs time, never accuracy, when the speaker really did repeat themselves. ``benchmarks/bench_asr.py`` measures accuracy and speed; docs/speech.md has the
 figures.
@@ -43,6 +43,8 @@ _NO_SPEECH_PROB = 0.6
 _NO_SPEECH_LOGPROB = -1.0
 #: decoding budget of a short window: Whisper's 448 tokens per 30 s, pro rata.
 _TOKENS_PER_S = 448 / 30
+#: the first timestamp token may say at most 1.0 s (faster-whisper's max_initial_timestamp; 20 ms steps).
+_MAX_INITIAL_TIMESTAMP = 50
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +88,8 @@ class WhisperASR:
 
     ``window_s=None`` (default) runs faster-whisper's ``transcribe`` on 30 s windows, as Whisper was
     trained. ``window_s="auto"`` or a number of seconds encodes a short window sized to the clip (see
-    :func:`window_seconds`) and decodes it in one pass without timestamp tokens; clips too long for a short
-    window fall back to the 30 s path. ``word_timestamps=False`` skips the alignment pass when only the text
+    :func:`window_seconds`) and decodes it in one pass; clips too long for a short window fall back to the
+    30 s path. ``word_timestamps=False`` skips the alignment pass when only the text
     is needed (the server).
 
     The CTranslate2 model is loaded once per process by :func:`~thinkspeak.speech.models.load_whisper` and
@@ -150,7 +152,8 @@ class WhisperASR:
 
     def _transcribe_window(self, audio: np.ndarray, window: float) -> Transcript:
         """One short window: unpadded log-mel (normalised over the clip, as faster-whisper does) + silence up
-        to ``window`` seconds -> encoder -> greedy/beam decode with ``<|notimestamps|>``."""
+        to ``window`` seconds -> encoder -> greedy/beam decode with timestamp tokens (the first within 1 s,
+        faster-whisper's ``max_initial_timestamp``), which are then dropped from the text."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -165,7 +168,7 @@ class WhisperASR:
             language = self.model.model.detect_language(encoded)[0][0][0][2:-2] if multilingual else "en"
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
                               language=language)
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        prompt = list(tokenizer.sot_sequence)
         budget = math.ceil(_TOKENS_PER_S * window)
         result = self.model.model.generate(
             encoded,
@@ -176,6 +179,7 @@ class WhisperASR:
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+            max_initial_timestamp_index=_MAX_INITIAL_TIMESTAMP,
         )[0]
         sequence = result.sequences_ids[0]
         mean_logprob = result.scores[0] * len(sequence) / (len(sequence) + 1)  # as faster-whisper recovers it

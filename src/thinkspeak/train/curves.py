@@ -11,6 +11,18 @@ import json
 from pathlib import Path
 
 
+def stage_records(records: list[dict]) -> dict[str, list[dict]]:
+    """Per stage, the records of the surviving trajectory: a restarted or resumed stage logs steps again,
+    and a record for step ``k`` replaces every earlier record from step ``k`` on."""
+    stages: dict[str, list[dict]] = {}
+    for r in records:
+        kept = stages.setdefault(r["stage"], [])
+        while kept and kept[-1]["step"] >= r["step"]:
+            kept.pop()
+        kept.append(r)
+    return stages
+
+
 def plot_run(run: Path, out: Path) -> Path:
     import matplotlib
 
@@ -22,8 +34,7 @@ def plot_run(run: Path, out: Path) -> Path:
         raise ValueError(f"run must have logged steps in {str(run / 'metrics.jsonl')!r}, found none")
     fig, ax = plt.subplots(figsize=(7, 4))
     offset = 0
-    for stage in dict.fromkeys(r["stage"] for r in records):
-        rows = [r for r in records if r["stage"] == stage]
+    for stage, rows in stage_records(records).items():
         ax.plot([offset + r["tokens"] / 1e6 for r in rows], [r["loss"] for r in rows], label=f"{stage} train")
         val = [r for r in rows if "valid_loss" in r]
         if val:
