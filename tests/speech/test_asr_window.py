@@ -14,12 +14,13 @@ from thinkspeak.speech.asr import (
     WINDOW_MARGIN_S,
     WhisperASR,
     repeats_back_to_back,
+    tokens_within,
     window_seconds,
 )
 
 
 @pytest.fixture(scope="module")
-def short_asr(asr):  # asr: the model, loaded once per session (conftest)
+def short_asr():
     return WhisperASR(window_s="auto")
 
 
@@ -72,6 +73,18 @@ def test_repeats_back_to_back_examples():
     assert repeats_back_to_back([1, 15, 15, 15, 15, 15, 15, 15, 15], 4)
     assert not repeats_back_to_back(question, 4)
     assert not repeats_back_to_back([5, 5, 5, 5, 5, 5, 5], 4)  # seven tokens: no 4-run twice
+
+
+def test_tokens_timed_after_the_audio_are_dropped():
+    eot, ts = 100, 200  # text ids below eot; the timestamp of t seconds is ts + t / 0.02
+
+    def at(seconds: float) -> int:
+        return ts + round(seconds / 0.02)
+
+    sequence = [at(0), 1, 2, 3, at(2.0), at(2.0), 4, 5, at(3.9), at(4.0), 6, 7, 8, at(5.0), eot + 1]
+    assert tokens_within(sequence, 4.0, eot=eot, timestamp_begin=ts, precision=0.02) == ([1, 2, 3, 4, 5], 3)
+    assert tokens_within(sequence, 4.02, eot=eot, timestamp_begin=ts, precision=0.02) == ([1, 2, 3, 4, 5, 6, 7, 8], 0)
+    assert tokens_within([1, 2, eot + 3], 0.5, eot=eot, timestamp_begin=ts, precision=0.02) == ([1, 2], 0)
 
 
 @needs_espeak

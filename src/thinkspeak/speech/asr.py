@@ -6,12 +6,13 @@ The cascade path of the server (VAD -> ASR -> Thinker) and the corpus' round-tri
 Whisper reads log-mels of a 30 s window; faster-whisper pads every clip to it, so a 2 s question costs the
 encoder as much as 30 s of speech (~1.5 s on 2 CPU cores). ``window_s`` selects a *short window* instead:
 the mel of the clip plus a little silence, encoded at that length (CTranslate2's encoder accepts any even
-number of frames up to 3000), then decoded once, with timestamp tokens as in training: without them the
-decoder often starts the question again in the silence after it. Whisper was trained on 30 s windows only,
-and a short one can still send the decoder into a repetition loop ("115 15 15 15 ..."); a transcript in which a run of :data:`LOOP_BLOCK_TOKENS` or more
-tokens comes twice in a row (or that fills its token budget) is thrown away and the clip heard again on the
-30 s window, which costs time, never accuracy, when the speaker really did repeat themselves. ``benchmarks/bench_asr.py`` measures accuracy and speed; docs/speech.md has the
-figures.
+number of frames up to 3000), then decoded once without timestamp tokens. Whisper was trained on 30 s
+windows only, and on a short one the decoder now and then loops ("115 15 15 15 ...") or starts the
+question again in the silence after it. A decode in which a run of :data:`LOOP_BLOCK_TOKENS` or more tokens
+comes twice in a row, or that fills its token budget, is taken for a loop: the window is decoded again with
+timestamp tokens, dropping the segments the decoder itself times after the end of the audio, and if that
+loops too the clip is heard on the 30 s window (a speaker who really repeated themselves costs time, never
+accuracy). ``benchmarks/bench_asr.py`` measures accuracy and speed; docs/speech.md has the figures.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import math
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -88,8 +89,8 @@ class WhisperASR:
 
     ``window_s=None`` (default) runs faster-whisper's ``transcribe`` on 30 s windows, as Whisper was
     trained. ``window_s="auto"`` or a number of seconds encodes a short window sized to the clip (see
-    :func:`window_seconds`) and decodes it in one pass; clips too long for a short window fall back to the
-    30 s path. ``word_timestamps=False`` skips the alignment pass when only the text
+    :func:`window_seconds`) and decodes it, again with timestamp tokens or on the 30 s window only when the
+    decoder loops (module docstring); clips too long for a short window go to the 30 s path. ``word_timestamps=False`` skips the alignment pass when only the text
     is needed (the server).
 
     The CTranslate2 model is loaded once per process by :func:`~thinkspeak.speech.models.load_whisper` and
@@ -152,23 +153,40 @@ class WhisperASR:
 
     def _transcribe_window(self, audio: np.ndarray, window: float) -> Transcript:
         """One short window: unpadded log-mel (normalised over the clip, as faster-whisper does) + silence up
-        to ``window`` seconds -> encoder -> greedy/beam decode with timestamp tokens (the first within 1 s,
-        faster-whisper's ``max_initial_timestamp``), which are then dropped from the text."""
+        to ``window`` seconds -> encoder -> one decode without timestamp tokens; if that loops, one with them
+        (segments timed after the audio dropped); if that loops too, the 30 s window."""
         from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import get_suppressed_tokens
 
         mel = self.model.feature_extractor(audio)
         content = mel.shape[-1] - 1  # the extractor's last frame covers only its padding
         frames = 2 * math.ceil(window * _MEL_FRAMES_PER_S / 2)  # the encoder's stride-2 conv wants even
-        mel = np.pad(mel[:, :content], ((0, 0), (0, frames - content)))
-        encoded = self.model.encode(mel)
+        encoded = self.model.encode(np.pad(mel[:, :content], ((0, 0), (0, frames - content))))
         language = self.language
         if language is None:
             multilingual = self.model.model.is_multilingual
             language = self.model.model.detect_language(encoded)[0][0][0][2:-2] if multilingual else "en"
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
                               language=language)
-        prompt = list(tokenizer.sot_sequence)
+        tokens = self._decode(encoded, tokenizer, window, content / _MEL_FRAMES_PER_S, timestamps=False)
+        if tokens is None:
+            log.debug("%g s window looped; decoding it again with timestamp tokens", window)
+            tokens = self._decode(encoded, tokenizer, window, content / _MEL_FRAMES_PER_S, timestamps=True)
+        if tokens is None:
+            log.debug("%g s window looped twice; hearing the clip on the 30 s window", window)
+            return self._transcribe_padded(audio)
+        text = tokenizer.decode(tokens).strip()
+        if not self.word_timestamps or not tokens:
+            return Transcript(text, [])
+        aligned = self.model.find_alignment(tokenizer, [tokens], encoded, content)[0]
+        return Transcript(text, _merge_punctuation(aligned))
+
+    def _decode(self, encoded: Any, tokenizer: Any, window: float, duration_s: float, *,
+                timestamps: bool) -> list[int] | None:
+        """The text tokens of one decode of an encoded short window: [] when faster-whisper's rule calls it
+        silence, None when it looped (a run of tokens repeated back to back, or the token budget filled)."""
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        prompt = [*tokenizer.sot_sequence, *(() if timestamps else (tokenizer.no_timestamps,))]
         budget = math.ceil(_TOKENS_PER_S * window)
         result = self.model.model.generate(
             encoded,
@@ -183,17 +201,33 @@ class WhisperASR:
         )[0]
         sequence = result.sequences_ids[0]
         mean_logprob = result.scores[0] * len(sequence) / (len(sequence) + 1)  # as faster-whisper recovers it
-        tokens = [t for t in sequence if t < tokenizer.eot]
-        if not tokens or result.no_speech_prob > _NO_SPEECH_PROB and mean_logprob <= _NO_SPEECH_LOGPROB:
-            return Transcript("", [])
-        text = tokenizer.decode(tokens).strip()
-        if len(sequence) >= budget or repeats_back_to_back(tokens, LOOP_BLOCK_TOKENS):
-            log.debug("%g s window looped (%r); hearing the clip on the 30 s window", window, text[:80])
-            return self._transcribe_padded(audio)
-        if not self.word_timestamps:
-            return Transcript(text, [])
-        aligned = self.model.find_alignment(tokenizer, [tokens], encoded, content)[0]
-        return Transcript(text, _merge_punctuation(aligned))
+        if result.no_speech_prob > _NO_SPEECH_PROB and mean_logprob <= _NO_SPEECH_LOGPROB:
+            return []
+        tokens, dropped = tokens_within(sequence, duration_s, eot=tokenizer.eot,
+                                        timestamp_begin=tokenizer.timestamp_begin,
+                                        precision=self.model.time_precision)
+        if len(sequence) >= budget and not dropped or repeats_back_to_back(tokens, LOOP_BLOCK_TOKENS):
+            return None
+        return tokens
+
+
+def tokens_within(sequence: list[int], duration_s: float, *, eot: int, timestamp_begin: int,
+                  precision: float) -> tuple[list[int], int]:
+    """The text tokens of ``sequence`` whose segment starts before ``duration_s`` (text the decoder times after
+    the end of the audio is made up), and how many text tokens were dropped. Timestamp tokens (ids from
+    ``timestamp_begin``, ``precision`` s apart) open and close segments; other ids from ``eot`` are skipped."""
+    kept: list[int] = []
+    dropped = 0
+    start = 0.0
+    for token in sequence:
+        if token >= timestamp_begin:
+            start = (token - timestamp_begin) * precision
+        elif token < eot:
+            if start < duration_s:
+                kept.append(token)
+            else:
+                dropped += 1
+    return kept, dropped
 
 
 def repeats_back_to_back(tokens: list[int], min_block: int) -> bool:
