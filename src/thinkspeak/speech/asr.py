@@ -6,13 +6,13 @@ The cascade path of the server (VAD -> ASR -> Thinker) and the corpus' round-tri
 Whisper reads log-mels of a 30 s window; faster-whisper pads every clip to it, so a 2 s question costs the
 encoder as much as 30 s of speech (~1.5 s on 2 CPU cores). ``window_s`` selects a *short window* instead:
 the mel of the clip plus a little silence, encoded at that length (CTranslate2's encoder accepts any even
-number of frames up to 3000), then decoded once without timestamp tokens. Whisper was trained on 30 s
-windows only, and on a short one the decoder now and then loops ("115 15 15 15 ...") or starts the
-question again in the silence after it. A decode in which a run of :data:`LOOP_BLOCK_TOKENS` or more tokens
-comes twice in a row, or that fills its token budget, is taken for a loop: the window is decoded again with
-timestamp tokens, dropping the segments the decoder itself times after the end of the audio, and if that
-loops too the clip is heard on the 30 s window (a speaker who really repeated themselves costs time, never
-accuracy). ``benchmarks/bench_asr.py`` measures accuracy and speed; docs/speech.md has the figures.
+number of frames up to 3000), then decoded once with timestamp tokens, as in training. Whisper was trained
+on 30 s windows only, and on a short one the decoder now and then goes on in the silence after the speech
+(says the question again, or makes up more): the segments it times after the end of the audio are dropped.
+A decode that loops ("115 15 15 15 ...": a run of :data:`LOOP_BLOCK_TOKENS` or more tokens twice in a row,
+or the token budget filled) is thrown away and the clip heard on the 30 s window (a speaker who really
+repeated themselves costs time, never accuracy). ``benchmarks/bench_asr.py`` measures accuracy and speed;
+docs/speech.md has the figures.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import math
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -37,7 +37,7 @@ MAX_WINDOW_S = 30.0
 WINDOW_MARGIN_S = 1.0
 AUTO_MIN_WINDOW_S = 5.0
 _MEL_FRAMES_PER_S = 100
-#: a short-window transcript with this many tokens or more repeated back to back is taken for a loop.
+#: a short-window decode with this many tokens or more repeated back to back is taken for a loop.
 LOOP_BLOCK_TOKENS = 4
 #: faster-whisper's defaults for dropping a window as silence (no_speech_threshold, log_prob_threshold).
 _NO_SPEECH_PROB = 0.6
@@ -89,8 +89,8 @@ class WhisperASR:
 
     ``window_s=None`` (default) runs faster-whisper's ``transcribe`` on 30 s windows, as Whisper was
     trained. ``window_s="auto"`` or a number of seconds encodes a short window sized to the clip (see
-    :func:`window_seconds`) and decodes it, again with timestamp tokens or on the 30 s window only when the
-    decoder loops (module docstring); clips too long for a short window go to the 30 s path. ``word_timestamps=False`` skips the alignment pass when only the text
+    :func:`window_seconds`) and decodes it once (the 30 s window only when that decode loops; module
+    docstring); clips too long for a short window go to the 30 s path. ``word_timestamps=False`` skips the alignment pass when only the text
     is needed (the server).
 
     The CTranslate2 model is loaded once per process by :func:`~thinkspeak.speech.models.load_whisper` and
@@ -153,9 +153,10 @@ class WhisperASR:
 
     def _transcribe_window(self, audio: np.ndarray, window: float) -> Transcript:
         """One short window: unpadded log-mel (normalised over the clip, as faster-whisper does) + silence up
-        to ``window`` seconds -> encoder -> one decode without timestamp tokens; if that loops, one with them
-        (segments timed after the audio dropped); if that loops too, the 30 s window."""
+        to ``window`` seconds -> encoder -> one decode with timestamp tokens (the first within 1 s, as
+        faster-whisper's ``max_initial_timestamp``) -> the text of the segments timed inside the audio."""
         from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
 
         mel = self.model.feature_extractor(audio)
         content = mel.shape[-1] - 1  # the extractor's last frame covers only its padding
@@ -167,26 +168,7 @@ class WhisperASR:
             language = self.model.model.detect_language(encoded)[0][0][0][2:-2] if multilingual else "en"
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
                               language=language)
-        tokens = self._decode(encoded, tokenizer, window, content / _MEL_FRAMES_PER_S, timestamps=False)
-        if tokens is None:
-            log.debug("%g s window looped; decoding it again with timestamp tokens", window)
-            tokens = self._decode(encoded, tokenizer, window, content / _MEL_FRAMES_PER_S, timestamps=True)
-        if tokens is None:
-            log.debug("%g s window looped twice; hearing the clip on the 30 s window", window)
-            return self._transcribe_padded(audio)
-        text = tokenizer.decode(tokens).strip()
-        if not self.word_timestamps or not tokens:
-            return Transcript(text, [])
-        aligned = self.model.find_alignment(tokenizer, [tokens], encoded, content)[0]
-        return Transcript(text, _merge_punctuation(aligned))
-
-    def _decode(self, encoded: Any, tokenizer: Any, window: float, duration_s: float, *,
-                timestamps: bool) -> list[int] | None:
-        """The text tokens of one decode of an encoded short window: [] when faster-whisper's rule calls it
-        silence, None when it looped (a run of tokens repeated back to back, or the token budget filled)."""
-        from faster_whisper.transcribe import get_suppressed_tokens
-
-        prompt = [*tokenizer.sot_sequence, *(() if timestamps else (tokenizer.no_timestamps,))]
+        prompt = list(tokenizer.sot_sequence)
         budget = math.ceil(_TOKENS_PER_S * window)
         result = self.model.model.generate(
             encoded,
@@ -202,32 +184,33 @@ class WhisperASR:
         sequence = result.sequences_ids[0]
         mean_logprob = result.scores[0] * len(sequence) / (len(sequence) + 1)  # as faster-whisper recovers it
         if result.no_speech_prob > _NO_SPEECH_PROB and mean_logprob <= _NO_SPEECH_LOGPROB:
-            return []
-        tokens, dropped = tokens_within(sequence, duration_s, eot=tokenizer.eot,
-                                        timestamp_begin=tokenizer.timestamp_begin,
-                                        precision=self.model.time_precision)
-        if len(sequence) >= budget and not dropped or repeats_back_to_back(tokens, LOOP_BLOCK_TOKENS):
-            return None
-        return tokens
+            return Transcript("", [])
+        if len(sequence) >= budget or repeats_back_to_back([t for t in sequence if t < tokenizer.eot],
+                                                           LOOP_BLOCK_TOKENS):
+            log.debug("%g s window looped; hearing the clip on the 30 s window", window)
+            return self._transcribe_padded(audio)
+        tokens = tokens_within(sequence, content / _MEL_FRAMES_PER_S, eot=tokenizer.eot,
+                                  timestamp_begin=tokenizer.timestamp_begin, precision=self.model.time_precision)
+        text = tokenizer.decode(tokens).strip()
+        if not self.word_timestamps or not tokens:
+            return Transcript(text, [])
+        aligned = self.model.find_alignment(tokenizer, [tokens], encoded, content)[0]
+        return Transcript(text, _merge_punctuation(aligned))
 
 
 def tokens_within(sequence: list[int], duration_s: float, *, eot: int, timestamp_begin: int,
-                  precision: float) -> tuple[list[int], int]:
-    """The text tokens of ``sequence`` whose segment starts before ``duration_s`` (text the decoder times after
-    the end of the audio is made up), and how many text tokens were dropped. Timestamp tokens (ids from
-    ``timestamp_begin``, ``precision`` s apart) open and close segments; other ids from ``eot`` are skipped."""
+                  precision: float) -> list[int]:
+    """The text tokens of ``sequence`` whose segment starts before ``duration_s``: text the decoder times
+    after the end of the audio is made up. Timestamp tokens (ids from ``timestamp_begin``, ``precision``
+    seconds apart) open and close segments; the other ids from ``eot`` on are skipped."""
     kept: list[int] = []
-    dropped = 0
     start = 0.0
     for token in sequence:
         if token >= timestamp_begin:
             start = (token - timestamp_begin) * precision
-        elif token < eot:
-            if start < duration_s:
-                kept.append(token)
-            else:
-                dropped += 1
-    return kept, dropped
+        elif token < eot and start < duration_s:
+            kept.append(token)
+    return kept
 
 
 def repeats_back_to_back(tokens: list[int], min_block: int) -> bool:
