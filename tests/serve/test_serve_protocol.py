@@ -66,6 +66,20 @@ def test_session_update_applies_only_present_fields():
     assert base.updated({"audio": {"input": {"turn_detection": None}}}).turn_detection is None
 
 
+def test_semantic_vad_round_trips_and_switches_back():
+    td = SessionConfig().updated({"audio": {"input": {"turn_detection": {"type": "semantic_vad",
+                                                                         "eagerness": "high"}}}}).turn_detection
+    assert td.semantic and td.eagerness == "high" and td.max_silence_ms == 2000
+    wire = td.to_wire()
+    assert wire == {"type": "semantic_vad", "eagerness": "high", "create_response": True, "interrupt_response": True}
+    config = SessionConfig(turn_detection=td)
+    same = config.updated({"audio": {"input": {"turn_detection": {"type": "semantic_vad",
+                                                                  "create_response": False}}}}).turn_detection
+    assert same.eagerness == "high" and not same.create_response  # fields not given keep their values
+    back = config.updated({"audio": {"input": {"turn_detection": {"type": "server_vad"}}}}).turn_detection
+    assert not back.semantic and back.silence_duration_ms == 500 and back.max_silence_ms == 500
+
+
 @pytest.mark.parametrize(
     ("update", "param"),
     [
@@ -73,7 +87,11 @@ def test_session_update_applies_only_present_fields():
         ({"audio": {"output": {"format": {"type": "audio/pcm", "rate": 44100}}}}, "session.audio.output.format.rate"),
         ({"audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 1.5}}}},
          "session.audio.input.turn_detection.threshold"),
-        ({"audio": {"input": {"turn_detection": {"type": "semantic_vad"}}}}, "session.audio.input.turn_detection.type"),
+        ({"audio": {"input": {"turn_detection": {"type": "smart_vad"}}}}, "session.audio.input.turn_detection.type"),
+        ({"audio": {"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "eager"}}}},
+         "session.audio.input.turn_detection.eagerness"),
+        ({"audio": {"input": {"turn_detection": {"type": "semantic_vad", "silence_duration_ms": 300}}}},
+         "session.audio.input.turn_detection.silence_duration_ms"),
         ({"output_modalities": ["audio", "text"]}, "session.output_modalities"),
         ({"temperature_of_the_sun": 1}, "session.temperature_of_the_sun"),
     ],

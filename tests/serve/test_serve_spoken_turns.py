@@ -168,3 +168,43 @@ def test_speculation_is_discarded_when_the_user_goes_on(server, say, chat_peer):
     assert len(client.of("input_audio_buffer.speech_stopped")) == 1 and len(client.of("response.created")) == 1
     said = client.of("response.output_audio_transcript.done")[0]["transcript"].lower()
     assert "tell me" in said and ("seven" in said or "7" in said)  # the answer heard the whole turn
+
+
+async def semantic_client(server, eagerness: str) -> Client:
+    client = await Client.connect(server.url)
+    await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+        "turn_detection": {"type": "semantic_vad", "eagerness": eagerness}}}}})
+    updated = await client.wait_for("session.updated")
+    assert updated["session"]["audio"]["input"]["turn_detection"]["type"] == "semantic_vad"
+    return client
+
+
+def test_semantic_vad_answers_a_finished_question_before_the_silence_timeout(server, say):
+    """eagerness high waits up to 2 s of silence; a finished question ends its turn well within 1.2 s."""
+    async def main():
+        client = await semantic_client(server, "high")
+        await client.stream(np.concatenate([silence(0.3), say(QUESTION), silence(1.2)]))
+        stopped = await client.wait_for("input_audio_buffer.speech_stopped", timeout=20)
+        done = await client.wait_for("response.done", timeout=60)
+        await client.close()
+        return stopped, done
+
+    stopped, done = asyncio.run(main())
+    assert abs(stopped["audio_end_ms"] - (300 + speech_end_ms(say(QUESTION)))) < 100
+    assert done["response"]["status"] == "completed"
+
+
+def test_semantic_vad_waits_out_an_unfinished_question(server, say):
+    """'What is six times' is not a question yet: 1.2 s of silence does not end it, the 2 s timeout does."""
+    async def main():
+        client = await semantic_client(server, "high")
+        await client.stream(np.concatenate([silence(0.3), say("What is six times"), silence(1.2)]))
+        await asyncio.sleep(0.5)
+        early = list(client.of("input_audio_buffer.speech_stopped"))
+        await client.stream(silence(1.2))
+        stopped = await client.wait_for("input_audio_buffer.speech_stopped", timeout=20)
+        await client.close()
+        return early, stopped
+
+    early, stopped = asyncio.run(main())
+    assert early == [] and stopped["type"] == "input_audio_buffer.speech_stopped"

@@ -167,3 +167,56 @@ def test_real_vad_finds_one_turn_in_padded_speech():
     kept = stopped[0].audio
     assert kept.size == (stopped[0].audio_end_ms - started[0].audio_start_ms) * SR // 1000
     np.testing.assert_array_equal(kept, audio[started[0].audio_start_ms * 16 : stopped[0].audio_end_ms * 16])
+
+
+def _paused(silent_frames: int, **params):
+    """A segmenter after 10 voiced frames and ``silent_frames`` silent ones; returns (segmenter, events, audio)."""
+    probs = [0.9] * 10 + [0.0] * 100
+    segmenter = VADSegmenter(vad=ScriptedVAD(probs), silence_duration_ms=2000, tentative_silence_ms=96, **params)
+    audio = ramp(len(probs))
+    events = segmenter.push(audio[: (10 + silent_frames) * FRAME])
+    return segmenter, events, audio
+
+
+def test_end_pause_after_shortens_this_pause_only():
+    segmenter, events, audio = _paused(5)  # 160 ms of silence: tentative end, no stop
+    tentative = [e for e in events if isinstance(e, SpeechTentativeEnd)]
+    assert len(tentative) == 1 and not any(isinstance(e, SpeechStopped) for e in events)
+    assert segmenter.end_pause_after(tentative[0].speech_end_ms, 250) == []
+    later = segmenter.push(audio[15 * FRAME : 30 * FRAME])
+    stops = [e for e in later if isinstance(e, SpeechStopped)]
+    assert len(stops) == 1
+    assert stops[0].at_ms - stops[0].speech_end_ms == 256  # the first frame with >= 250 ms of silence
+    assert stops[0].speech_end_ms == tentative[0].speech_end_ms
+
+
+def test_end_pause_after_stops_at_once_when_the_pause_is_long_enough():
+    segmenter, events, _ = _paused(8)
+    tentative = next(e for e in events if isinstance(e, SpeechTentativeEnd))
+    stops = segmenter.end_pause_after(tentative.speech_end_ms, 200)
+    assert len(stops) == 1 and isinstance(stops[0], SpeechStopped) and not segmenter.speaking
+    assert stops[0].speech_end_ms == tentative.speech_end_ms and stops[0].audio.size == 18 * FRAME
+
+
+def test_end_pause_after_ignores_another_pause():
+    segmenter, events, audio = _paused(5)
+    tentative = next(e for e in events if isinstance(e, SpeechTentativeEnd))
+    assert segmenter.end_pause_after(tentative.speech_end_ms - 32, 0) == []
+    assert not any(isinstance(e, SpeechStopped) for e in segmenter.push(audio[15 * FRAME : 60 * FRAME]))
+
+
+def test_the_shorter_limit_is_forgotten_when_speech_resumes():
+    probs = [0.9] * 10 + [0.0] * 5 + [0.9] * 5 + [0.0] * 55  # the second pause: 1760 ms < 2000
+    segmenter = VADSegmenter(vad=ScriptedVAD(probs), silence_duration_ms=2000, tentative_silence_ms=96)
+    audio = ramp(len(probs))
+    first = segmenter.push(audio[: 15 * FRAME])
+    end = next(e for e in first if isinstance(e, SpeechTentativeEnd)).speech_end_ms
+    assert segmenter.end_pause_after(end, 300) == []
+    rest = segmenter.push(audio[15 * FRAME :])
+    assert any(isinstance(e, SpeechResumed) for e in rest) and not any(isinstance(e, SpeechStopped) for e in rest)
+
+
+def test_end_pause_after_refuses_a_bad_silence():
+    segmenter, _, _ = _paused(5)
+    with pytest.raises(ValueError, match="silence_ms must be a whole number"):
+        segmenter.end_pause_after(320, -1)

@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "espeak:en-us+f3:rate=160, flite:slt, ...")
     parser.add_argument("--silence-ms", type=int, default=None,
                         help="default silence_duration_ms of server VAD (protocol default 500)")
+    parser.add_argument("--turn-detection", choices=["server_vad", "semantic_vad"], default="server_vad",
+                        help="sessions' default turn detection (clients may change it with session.update): "
+                             "server_vad ends a turn after a fixed silence; semantic_vad after a silence that "
+                             "depends on whether the words sound finished (default server_vad)")
+    parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
+                        help="semantic_vad eagerness (default auto = medium)")
     parser.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions held (default 64)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.set_defaults(func=handle)
@@ -96,7 +102,13 @@ def handle(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be in 1..65535, got {args.port}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
+    if args.turn_detection == "semantic_vad":
+        if args.silence_ms is not None:
+            raise ValueError("--silence-ms applies to --turn-detection server_vad only; semantic_vad is tuned by "
+                             "--eagerness")
+        turn = TurnDetection(type="semantic_vad", eagerness=args.eagerness)
+    else:
+        turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
     server = ServerConfig(session=SessionConfig(turn_detection=turn),
                           limits=replace(ServerLimits(), max_sessions=args.max_sessions))
     engines = load_engines(thinker=build_thinker(args), hearing=args.hearing, tts=args.tts,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from thinkspeak.serve.protocol import ProtocolError
+from thinkspeak.speech.endpoint import EAGERNESS
 
 #: pcm16 sample rates accepted on the wire: 24 kHz is the protocol's; 16 kHz is a thinkspeak extension
 #: (no resampling for clients that already capture at the engines' rate).
@@ -21,20 +22,38 @@ _INERT_FIELDS = {"type", "model", "tools", "tool_choice", "tracing", "include", 
                  "max_output_tokens", "id", "object", "expires_at"}
 
 
+TURN_TYPES = ("server_vad", "semantic_vad")
+
+
 @dataclass(frozen=True)
 class TurnDetection:
-    """Server VAD parameters (``audio.input.turn_detection`` with ``type: server_vad``)."""
+    """``audio.input.turn_detection``: ``server_vad`` (silence of ``silence_duration_ms`` ends the turn) or
+    ``semantic_vad`` (the silence needed depends on whether the words so far sound finished, tuned by
+    ``eagerness``; :mod:`thinkspeak.speech.endpoint`). Both use the same Silero VAD for speech/silence."""
 
     threshold: float = 0.5
     prefix_padding_ms: int = 300
     silence_duration_ms: int = 500
     create_response: bool = True
     interrupt_response: bool = True
+    type: str = "server_vad"
+    eagerness: str = "auto"
+
+    @property
+    def semantic(self) -> bool:
+        return self.type == "semantic_vad"
+
+    @property
+    def max_silence_ms(self) -> int:
+        """The silence that ends a turn when nothing else does."""
+        return EAGERNESS[self.eagerness].max_ms if self.semantic else self.silence_duration_ms
 
     def to_wire(self) -> dict[str, Any]:
+        common = {"create_response": self.create_response, "interrupt_response": self.interrupt_response}
+        if self.semantic:
+            return {"type": "semantic_vad", "eagerness": self.eagerness, **common}
         return {"type": "server_vad", "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
-                "silence_duration_ms": self.silence_duration_ms, "create_response": self.create_response,
-                "interrupt_response": self.interrupt_response, "idle_timeout_ms": None}
+                "silence_duration_ms": self.silence_duration_ms, **common, "idle_timeout_ms": None}
 
 
 @dataclass(frozen=True)
@@ -171,10 +190,12 @@ def _turn_detection(value: Any, current: TurnDetection | None, path: str, event_
         return None
     value = _typed(value, dict, path, event_id)
     kind = value.get("type", "server_vad")
-    if kind != "server_vad":
-        raise ProtocolError("invalid_value", f"'{path}.type' must be 'server_vad' or the field null, got {kind!r:.40}",
-                            f"{path}.type", event_id)
-    base = current or TurnDetection()
+    if kind not in TURN_TYPES:
+        raise ProtocolError("invalid_value", f"'{path}.type' must be one of {TURN_TYPES} or the field null, got "
+                            f"{kind!r:.40}", f"{path}.type", event_id)
+    if kind == "semantic_vad":
+        return _semantic(value, current, path, event_id)
+    base = current if current is not None and not current.semantic else TurnDetection()
     changes: dict[str, Any] = {}
     checks = {
         "threshold": (float, 0.0, 1.0),
@@ -189,6 +210,24 @@ def _turn_detection(value: Any, current: TurnDetection | None, path: str, event_
             raise ProtocolError("invalid_value", f"'{path}.{key}' must be a number in [{low}, {high}], got {got!r:.20}",
                                 f"{path}.{key}", event_id)
         changes[key] = kind_(got)
+    for key in ("create_response", "interrupt_response"):
+        if value.get(key) is not None:
+            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
+    return replace(base, **changes)
+
+
+def _semantic(value: dict, current: TurnDetection | None, path: str, event_id: str | None) -> TurnDetection:
+    for key in ("threshold", "prefix_padding_ms", "silence_duration_ms"):
+        if value.get(key) is not None:
+            raise ProtocolError("invalid_value", f"'{path}.{key}' applies to server_vad only; semantic_vad is tuned "
+                                "by 'eagerness'", f"{path}.{key}", event_id)
+    base = current if current is not None and current.semantic else TurnDetection(type="semantic_vad")
+    changes: dict[str, Any] = {}
+    if value.get("eagerness") is not None:
+        if value["eagerness"] not in EAGERNESS:
+            raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
+                                f"{value['eagerness']!r:.20}", f"{path}.eagerness", event_id)
+        changes["eagerness"] = value["eagerness"]
     for key in ("create_response", "interrupt_response"):
         if value.get(key) is not None:
             changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)

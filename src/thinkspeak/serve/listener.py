@@ -125,6 +125,13 @@ class Listener:
                 events.append(TurnEvent("long", now_ms))
         return events
 
+    def end_pause_after(self, end_ms: int, silence_ms: int) -> list[TurnEvent]:
+        """Semantic end of turn: the pause after speech that ended at session time ``end_ms`` ends the turn after
+        ``silence_ms`` (see :meth:`VADSegmenter.end_pause_after`); returns the ``end`` event if that is now."""
+        if self._segmenter is None:
+            return []
+        return [self._convert(e) for e in self._segmenter.end_pause_after(end_ms - self._origin_ms, silence_ms)]
+
     def _convert(self, event: object) -> TurnEvent:
         o = self._origin_ms
         if isinstance(event, SpeechStarted):

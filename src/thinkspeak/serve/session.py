@@ -40,6 +40,7 @@ from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
 from thinkspeak.serve.protocol import ClientEvent, ProtocolError
 from thinkspeak.serve.ratelimit import ErrorWindow, TokenBucket
 from thinkspeak.serve.response import ResponseRun, RunContext
+from thinkspeak.speech.endpoint import EAGERNESS, utterance_state
 
 log = logging.getLogger("thinkspeak.serve")
 
@@ -285,7 +286,7 @@ class RealtimeSession:
                 for command, result in zip(batch, results, strict=True):
                     if command[0] == "commit":
                         command[1].set_result(result)
-                    for heard in result if command[0] == "audio" else ():
+                    for heard in result if command[0] in ("audio", "endpoint") else ():
                         await self._on_turn(heard)
             except Exception as exc:  # a bug must not silence the session: report it and go on listening
                 log.exception("session %s: input processing failed", self.id)
@@ -306,6 +307,8 @@ class RealtimeSession:
                 out.append(self.listener.take())
             elif kind == "clear":
                 out.append(self.listener.clear())
+            elif kind == "endpoint":
+                out.append([self._heard(e) for e in self.listener.end_pause_after(command[1], command[2])])
             else:
                 out.append(self.listener.configure(command[1], command[2]))
         return out
@@ -320,8 +323,8 @@ class RealtimeSession:
         if td is None:
             return None
         return TurnParams(threshold=td.threshold, prefix_padding_ms=td.prefix_padding_ms,
-                          silence_duration_ms=td.silence_duration_ms, long_ms=self.server.barge_in_min_ms,
-                          speculate_after_ms=min(self.server.speculate_after_ms, td.silence_duration_ms))
+                          silence_duration_ms=td.max_silence_ms, long_ms=self.server.barge_in_min_ms,
+                          speculate_after_ms=min(self.server.speculate_after_ms, td.max_silence_ms))
 
     # ------------------------------------------------------------------ turn taking
     async def _on_turn(self, heard: Heard) -> None:
@@ -340,8 +343,12 @@ class RealtimeSession:
             return
         elif event.kind == "long" and not self.speech.announced:
             await self._barge_in()
-        elif event.kind == "pause" and self.speech.announced and td.create_response and not self._responding():
-            await self._speculate(heard)
+        elif event.kind == "pause" and self.speech.announced:
+            transcript = None
+            if td.create_response and not self._responding():
+                transcript = await self._speculate(heard)
+            if td.semantic:
+                self._spawn(self._semantic_end(event, transcript or self._hear(event.audio)))
         elif event.kind == "resume":
             await self._discard_speculation()
         elif event.kind == "end":
@@ -375,15 +382,32 @@ class RealtimeSession:
             await self.emit("conversation.item.truncated", item_id=item.id, content_index=0,
                             audio_end_ms=int(played))
 
-    async def _speculate(self, heard: Heard) -> None:
+    async def _speculate(self, heard: Heard) -> asyncio.Task:
+        """Start the response to the speech so far, buffered; returns the transcript task."""
         await self._discard_speculation()
         item = Item(self.speech.item_id, "user", audio=heard.event.audio)
         timeline = TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end)
         run = self._new_run(item, timeline, live=False)
-        item.transcript = self._hear(item.audio, after=run)
+        semantic = self.config.turn_detection is not None and self.config.turn_detection.semantic
+        item.transcript = self._hear(item.audio, after=None if semantic else run)  # semantic VAD reads it now
         self.spec = Speculation(heard.event.end_ms, item, run)
         log.debug("session %s: speculating on speech ending at %d ms", self.id, heard.event.end_ms)
         run.start(self._finished)
+        return item.transcript
+
+    async def _semantic_end(self, pause: TurnEvent, transcript: asyncio.Future) -> None:
+        """semantic_vad: once the words before a pause are heard, set the silence that ends this turn."""
+        try:
+            text = await asyncio.shield(transcript)
+        except (asyncio.CancelledError, Exception):  # discarded speculation or ASR failure: the long wait stands
+            return
+        td = self.config.turn_detection
+        if td is None or not td.semantic or self.speech is None:
+            return
+        state = utterance_state(text)
+        silence_ms = EAGERNESS[td.eagerness].silence_ms(state)
+        log.debug("session %s: %r is %s; the turn ends after %d ms of silence", self.id, text[-60:], state, silence_ms)
+        await self._input.put(("endpoint", pause.end_ms, silence_ms))
 
     async def _discard_speculation(self) -> None:
         spec, self.spec = self.spec, None

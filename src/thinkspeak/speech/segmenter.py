@@ -132,6 +132,7 @@ class VADSegmenter:
         self._audio_start = 0
         self._silence_start: int | None = None
         self._tentative_sent = False
+        self._silence_limit: int | None = None
         self.probability = 0.0
 
     def _ms(self, samples: int) -> int:
@@ -193,18 +194,35 @@ class VADSegmenter:
     def _while_speaking(self, start: int, p: float, end: int) -> list[VADEvent]:
         if p >= self.threshold:
             resumed = self._tentative_sent
-            self._silence_start, self._tentative_sent = None, False
+            self._silence_start, self._tentative_sent, self._silence_limit = None, False, None
             return [SpeechResumed(self._ms(end))] if resumed else []
         if self._silence_start is None:
             if p >= self.end_threshold:
                 return []
             self._silence_start = start
         silent_ms = self._ms(end - self._silence_start)
-        if silent_ms >= self.silence_duration_ms:
+        limit = self.silence_duration_ms if self._silence_limit is None else self._silence_limit
+        if silent_ms >= limit:
             return [self._stop(self._silence_start, end)]
         if not self._tentative_sent and silent_ms >= self.tentative_silence_ms:
             self._tentative_sent = True
             return [SpeechTentativeEnd(self._ms(self._silence_start), self._ms(end), self._audio())]
+        return []
+
+    def end_pause_after(self, speech_end_ms: int, silence_ms: int) -> list[VADEvent]:
+        """Let the pause after speech that ended at ``speech_end_ms`` end the turn after ``silence_ms`` of silence
+        instead of ``silence_duration_ms`` (semantic end of turn, :mod:`thinkspeak.speech.endpoint`).
+
+        Applies to that pause only: if the speech has resumed (or the turn ended) since, nothing happens. When
+        the pause is already that long the turn stops now: the returned list holds the :class:`SpeechStopped`.
+        """
+        silence_ms = _check_ms("silence_ms", silence_ms)
+        if self._utterance is None or self._silence_start is None or self._ms(self._silence_start) != speech_end_ms:
+            return []
+        self._silence_limit = silence_ms
+        end = self._frame_index * self.frame_samples
+        if self._ms(end - self._silence_start) >= silence_ms:
+            return [self._stop(self._silence_start, end)]
         return []
 
     def _audio(self) -> np.ndarray:
@@ -213,5 +231,5 @@ class VADSegmenter:
 
     def _stop(self, speech_end: int, end: int) -> SpeechStopped:
         event = SpeechStopped(self._ms(end), self._ms(speech_end), self._ms(end), self._audio())
-        self._utterance, self._silence_start, self._tentative_sent = None, None, False
+        self._utterance, self._silence_start, self._tentative_sent, self._silence_limit = None, None, False, None
         return event
