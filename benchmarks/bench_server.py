@@ -12,7 +12,12 @@ a real-time player for more than 100 ms (median over a session's answers); the N
 their audio is real time and the p90 latency stays within 1.5x that of one session (N = 1, the baseline,
 measured in the same run).
 
+With several ``--turn-detection`` settings (e.g. ``server_vad,semantic_vad``) one server per setting is run
+in turn on the same questions; the first setting is the named baseline of the ``x base`` column (p50 ratio at
+the same number of sessions).
+
     .venv/bin/python benchmarks/bench_server.py [--sessions 1,2,4,8] [--questions 6] [--silence-ms 500]
+        [--turn-detection server_vad,semantic_vad] [--eagerness auto] [--asr-window auto|full]
         [--model PATH | --tiny | --peer TOKENS_PER_S] [--e2e] [--tts piper]
 """
 
@@ -203,10 +208,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(args: argparse.Namespace, thinker: list[str], port: int) -> subprocess.Popen:
+def turn_options(args: argparse.Namespace, turn: str) -> list[str]:
+    """The server's command-line options for one ``--turn-detection`` setting."""
+    if turn == "semantic_vad":
+        return ["--turn-detection", "semantic_vad", "--eagerness", args.eagerness]
+    if turn == "server_vad":
+        return ["--turn-detection", "server_vad", "--silence-ms", str(args.silence_ms)]
+    raise SystemExit(f"--turn-detection: each setting must be server_vad or semantic_vad, got {turn!r}")
+
+
+def start_server(args: argparse.Namespace, thinker: list[str], turn: str, port: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "thinkspeak.cli", "serve", "--port", str(port), "--tts", args.tts,
-           "--silence-ms", str(args.silence_ms), "--log-level", "warning", *(["--e2e"] if args.e2e else []),
-           *thinker]
+           *turn_options(args, turn), "--asr-window", args.asr_window, "--log-level", "warning",
+           *(["--e2e"] if args.e2e else []), *thinker]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     while not any("open http" in line for line in seen[-1:]):
@@ -252,6 +266,34 @@ def run_level(url: str, n: int, questions: list[np.ndarray], count: int) -> list
     return asyncio.run(main())
 
 
+def measure(args: argparse.Namespace, thinker: list[str], turn: str, levels: list[int],
+            questions: list[np.ndarray]):
+    """Start one server with ``turn`` detection and yield ``(sessions, figures)`` per concurrency level."""
+    port = free_port()
+    server = start_server(args, thinker, turn, port)
+    url = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
+    try:
+        run_level(url, 1, questions, 1)  # warm-up turn, not counted
+        base = base90 = None
+        for n in levels:
+            sessions = run_level(url, n, questions, args.questions)
+            turns = [t for s in sessions for t in s]
+            lat = [t.latency_ms for t in turns if t.latency_ms is not None]
+            ok = [t for t in turns if t.status == "completed"]
+            realtime = len(ok) == len(turns) and all(
+                statistics.median([t.starved_s for t in s]) <= 0.1 for s in sessions)
+            stage = {k: statistics.median([t.server_ms[k] for t in turns if k in t.server_ms] or [float("nan")])
+                     for k in ("speech_stopped", "transcript", "first_token", "first_audio")}
+            p50, p90 = pct(lat, 50), pct(lat, 90)
+            base, base90 = base or p50, base90 or p90
+            yield n, {"turns": f"{len(ok)}/{len(turns)}", "p50": p50, "p90": p90, "x1": p50 / base, "stage": stage,
+                      "starve": pct([t.starved_s * 1000 for t in ok], 50), "realtime": "yes" if realtime else "no",
+                      "held": "yes" if realtime and p90 <= 1.5 * base90 else "no", "load": os.getloadavg()[0]}
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,2,4,8", help="concurrency levels (comma-separated)")
@@ -262,11 +304,20 @@ def main() -> None:
     thinker.add_argument("--tiny", action="store_true", help="a tiny random Thinker (when no trained one exists)")
     thinker.add_argument("--peer", type=float, default=None, metavar="TOKENS_PER_S",
                          help="a local endpoint streaming a fixed answer at this rate (isolates the server)")
+    parser.add_argument("--turn-detection", default="server_vad",
+                        help="server turn detection settings to compare, comma-separated (server_vad, semantic_vad); "
+                             "the first is the baseline of the 'x base' column")
+    parser.add_argument("--eagerness", default="auto", choices=["low", "medium", "high", "auto"],
+                        help="semantic_vad eagerness")
+    parser.add_argument("--asr-window", default="auto", choices=["auto", "full"], help="the server's ASR window")
     parser.add_argument("--e2e", action="store_true", help="end-to-end hearing (audio into the Thinker)")
     parser.add_argument("--tts", default="piper", help="the server's TTS spec")
     parser.add_argument("--voice", default="espeak:en-us+m3:rate=165", help="the simulated user's voice")
     args = parser.parse_args()
     levels = [int(n) for n in args.sessions.split(",")]
+    turns_settings = args.turn_detection.split(",")
+    for turn in turns_settings:
+        turn_options(args, turn)
     questions = synthesise(args.voice)
     with tempfile.TemporaryDirectory() as tmp:
         if args.peer:
@@ -276,37 +327,21 @@ def main() -> None:
             thinker, label = ["--model", tiny_thinker_dir(Path(tmp))], "tiny random Thinker"
         else:
             thinker, label = (["--model", args.model], args.model) if args.model else ([], "default Thinker")
-        port = free_port()
-        server = start_server(args, thinker, port)
-        url = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
-        try:
-            run_level(url, 1, questions, 1)  # warm-up turn, not counted
-            print(f"thinkspeak serve ({label}{', end-to-end hearing' if args.e2e else ''}, "
-                  f"TTS {args.tts}, silence_duration_ms {args.silence_ms}); {os.cpu_count()} CPUs, "
-                  f"load average {os.getloadavg()[0]:.1f}")
-            print(f"{'sessions':>8} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'x p50@1':>7} {'stopped':>8} "
-                  f"{'heard':>6} {'token':>6} {'audio':>6} {'starve ms':>9} {'rt audio':>8} {'held':>5}")
-            base = base90 = None
-            for n in levels:
-                sessions = run_level(url, n, questions, args.questions)
-                turns = [t for s in sessions for t in s]
-                lat = [t.latency_ms for t in turns if t.latency_ms is not None]
-                ok = [t for t in turns if t.status == "completed"]
-                starved = [t.starved_s * 1000 for t in ok]
-                realtime = len(ok) == len(turns) and all(
-                    statistics.median([t.starved_s for t in s]) <= 0.1 for s in sessions)
-                stage = {k: statistics.median([t.server_ms[k] for t in turns if k in t.server_ms] or [float("nan")])
-                         for k in ("speech_stopped", "transcript", "first_token", "first_audio")}
-                p50, p90 = pct(lat, 50), pct(lat, 90)
-                base, base90 = base or p50, base90 or p90
-                held = realtime and p90 <= 1.5 * base90
-                print(f"{n:>8} {len(ok):>3}/{len(turns):<2} {p50:>7.0f} {p90:>7.0f} {p50 / base:>7.2f} "
-                      f"{stage['speech_stopped']:>8.0f} {stage['transcript']:>6.0f} {stage['first_token']:>6.0f} "
-                      f"{stage['first_audio']:>6.0f} {pct(starved, 50):>9.0f} {'yes' if realtime else 'no':>8} "
-                      f"{'yes' if held else 'no':>5}")
-        finally:
-            server.terminate()
-            server.wait(10)
+        print(f"thinkspeak serve ({label}{', end-to-end hearing' if args.e2e else ''}, TTS {args.tts}, ASR window "
+              f"{args.asr_window}); {os.cpu_count()} CPUs")
+        print(f"{'turn detection':>22} {'sessions':>8} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'x p50@1':>7} "
+              f"{'x base':>6} {'stopped':>8} {'heard':>6} {'token':>6} {'audio':>6} {'starve ms':>9} {'rt audio':>8} "
+              f"{'held':>5} {'load':>5}")
+        baseline: dict[int, float] = {}
+        for turn in turns_settings:
+            name = f"semantic_vad/{args.eagerness}" if turn == "semantic_vad" else f"server_vad/{args.silence_ms}ms"
+            for n, row in measure(args, thinker, turn, levels, questions):
+                baseline.setdefault(n, row["p50"])
+                print(f"{name:>22} {n:>8} {row['turns']:>6} {row['p50']:>7.0f} {row['p90']:>7.0f} {row['x1']:>7.2f} "
+                      f"{row['p50'] / baseline[n]:>6.2f} {row['stage']['speech_stopped']:>8.0f} "
+                      f"{row['stage']['transcript']:>6.0f} {row['stage']['first_token']:>6.0f} "
+                      f"{row['stage']['first_audio']:>6.0f} {row['starve']:>9.0f} {row['realtime']:>8} "
+                      f"{row['held']:>5} {row['load']:>5.1f}", flush=True)
     print("p50/p90: client-measured end of speech -> first audio delta; stopped/heard/token/audio: server medians "
           "(ms from end of speech) of speech_stopped, transcript, first spoken token, first audio sent.")
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TRIGGERS = ("The answer is:", "The answer is", "the answer is")
-NUMBER_PATTERN = re.compile(r"-?\d+/?\.?\d*")
-MAX_PREDICTION_CHARS = 100
+from thinkspeak.text.answers import NUMBER_PATTERN, TRIGGERS, stated_number
 
-_TRIGGER_SPLIT = re.compile("|".join(re.escape(t) for t in TRIGGERS))
+__all__ = ["NUMBER_PATTERN", "TRIGGERS", "Score", "extract_answer", "is_correct", "normalise_number", "score"]
+
+MAX_PREDICTION_CHARS = 100
 # A Python integer literal: no leading zeros except for zero itself ("0", "00" are valid, "07" is not).
 _INT_LITERAL = re.compile(r"(?:[1-9]\d*|0+)")
 
@@ -97,19 +97,10 @@ def extract_answer(response: str) -> str | None:
     >>> extract_answer("Half of 9 is 4.5")
     '4.5'
     """
-    if not isinstance(response, str):
-        raise ValueError(f"response must be a str, got {type(response).__name__}")
-    text = response.strip("\n")
-    if any(text.count(trigger) > 1 for trigger in TRIGGERS):
-        text = text.split("\n\n")[0]
-    parts = _TRIGGER_SPLIT.split(text)
-    triggered = len(parts) > 1
-    tail = parts[-1].strip("\n").rstrip(".").rstrip("/").strip(" ").replace(",", "")
-    numbers = NUMBER_PATTERN.findall(tail)
-    if not numbers:
+    number = stated_number(response)
+    if number is None:
         return None
-    prediction = normalise_number(numbers[0] if triggered else numbers[-1])
-    return prediction.rstrip(".").rstrip("/")
+    return normalise_number(number).rstrip(".").rstrip("/")
 
 
 def score(response: str, reference: str, *, normalise_reference: bool = True) -> Score:
