@@ -200,10 +200,13 @@ class Client {
 
   onEvent(ev) {
     switch (ev.type) {
-      case "session.created":
+      case "session.created": {
+        const td = ev.session.audio.input.turn_detection;
+        if (td) $("turn").value = td.type;  // the server's default until the user picks another
         this.send({ type: "session.update", session: { type: "realtime",
           audio: { input: { format: { type: "audio/pcm", rate: RATE } }, output: { format: { type: "audio/pcm", rate: RATE } } } } });
         break;
+      }
       case "input_audio_buffer.speech_started": {
         stats.speechStarted++;
         const cut = this.player.flush();
@@ -285,6 +288,15 @@ class Client {
 }
 
 const client = new Client();
+// semantic_vad ends a turn sooner when the words sound finished (docs/server.md "Turn detection").
+function turnDetection(kind) {
+  return kind === "semantic_vad" ? { type: "semantic_vad", eagerness: "auto" }
+    : { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 };
+}
+
+$("turn").addEventListener("change", () => client.send({ type: "session.update", session: { type: "realtime",
+  audio: { input: { turn_detection: turnDetection($("turn").value) } } } }));
+
 $("talk").addEventListener("click", async () => {
   const button = $("talk");
   if (client.ws) {
