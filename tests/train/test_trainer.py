@@ -17,11 +17,11 @@ from thinker_fixtures import tiny_thinker  # noqa: E402
 
 from thinkspeak.model.thinker import Thinker
 from thinkspeak.train.batches import collate
-from thinkspeak.train.corpus import MathSample
+from thinkspeak.train.corpus import MathSample, read_samples
 from thinkspeak.train.examples import build_example, encode_samples
 from thinkspeak.train.export import export_run
 from thinkspeak.train.recipe import recipe_from_dict
-from thinkspeak.train.trainer import WeightedLMLoss, make_optimizer, set_trainable, train_recipe
+from thinkspeak.train.trainer import StageData, WeightedLMLoss, make_optimizer, set_trainable, train_recipe
 
 
 def tiny_recipe(corpus, **stage) -> dict:
@@ -136,3 +136,19 @@ def test_cli_trains_exports_and_reports_bad_recipes(corpus, tmp_path, capsys):
     assert f"--out {out} --no-progress --export {ship}" in (ship / "README.md").read_text()  # the card records the command
     assert main(["train", "--recipe", "no-such-recipe"]) == 2
     assert "recipe must be a built-in name" in capsys.readouterr().err
+
+
+def test_micro_batches_walk_epochs_of_different_sizes(corpus):
+    """Each epoch redraws modes and history, so epochs bucket into different numbers of batches; every global
+    micro-batch index must map to one batch of one epoch, in order, with none skipped or out of range."""
+    recipe = recipe_from_dict(tiny_recipe(corpus, batch_tokens=400))
+    data = StageData(tiny_thinker(), recipe, recipe.stages[0], read_samples(corpus, "train"), None, 0, 1)
+    counts = [data._count(e) for e in range(6)]
+    assert len(set(counts)) > 1, counts  # the case that used to overflow: epochs of unequal sizes
+    expected = [(e, i) for e, n in enumerate(counts) for i in range(n)]
+    assert [data.locate(m) for m in range(len(expected))] == expected
+    assert data.locate(len(expected) - 1) == expected[-1] and data.locate(3) == expected[3]  # and backwards
+    fresh = StageData(tiny_thinker(), recipe, recipe.stages[0], read_samples(corpus, "train"), None, 0, 1)
+    last = len(expected) - 1
+    assert fresh.locate(last) == expected[last]  # a resumed run lands on the same batch
+    assert fresh.batch(last).tokens > 0

@@ -169,7 +169,9 @@ class StageData:
         self._epoch: int | None = None
         self._plan: EpochPlan | None = None
         self._batches: list[list[int]] = []
-        self.per_epoch = len(self._batches_of(0)) // world
+        self._counts: list[int] = []  # micro-batches per process of epochs 0, 1, ... (they vary with the draws)
+        self._cursor = (0, 0)  # (epoch, its first micro-batch) of the last lookup
+        self.per_epoch = self._count(0)
         if self.per_epoch < 1:
             raise ValueError(f"stage {stage.name!r}: too few samples ({len(samples)}) for {world} processes")
 
@@ -183,8 +185,24 @@ class StageData:
             self._epoch = epoch
         return self._batches
 
+    def _count(self, epoch: int) -> int:
+        while len(self._counts) <= epoch:
+            self._counts.append(len(self._batches_of(len(self._counts))) // self.world)
+        return self._counts[epoch]
+
+    def locate(self, micro: int) -> tuple[int, int]:
+        """``(epoch, index)`` of global micro-batch ``micro``: epochs hold different numbers of batches (each
+        epoch redraws modes, audio and history, hence lengths and buckets), so this walks the epochs' counts,
+        a pure function of the recipe -- resuming at ``micro`` lands on the same batch."""
+        epoch, start = self._cursor if micro >= self._cursor[1] else (0, 0)
+        while micro >= start + self._count(epoch):
+            start += self._count(epoch)
+            epoch += 1
+        self._cursor = (epoch, start)
+        return epoch, micro - start
+
     def batch(self, micro: int) -> Batch:
-        epoch, index = divmod(micro, self.per_epoch)
+        epoch, index = self.locate(micro)
         chosen = self._batches_of(epoch)[index * self.world + self.rank]
         return collate([self._plan.example(i) for i in chosen], self.ids.pad,
                        self.store.load if self.store is not None else None)
