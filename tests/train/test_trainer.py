@@ -152,3 +152,22 @@ def test_micro_batches_walk_epochs_of_different_sizes(corpus):
     last = len(expected) - 1
     assert fresh.locate(last) == expected[last]  # a resumed run lands on the same batch
     assert fresh.batch(last).tokens > 0
+
+
+def test_resume_into_a_later_stage_of_a_multi_stage_run(corpus, tmp_path):
+    """A run killed inside its second stage resumes in a fresh process straight into that stage (its
+    checkpoint must not depend on what the first stage registered) and ends with the same weights."""
+    spec = tiny_recipe(corpus)
+    spec["stages"].append({**spec["stages"][0], "name": "text2", "lr": 5e-4})
+    recipe = recipe_from_dict(spec)
+    full = tmp_path / "full"
+    train_recipe(recipe, full, progress=False)
+    assert [p.name for p in (full / "text2" / "checkpoints").iterdir()] == ["step-000003"]
+
+    cut = tmp_path / "cut"
+    shutil.copytree(full, cut)
+    shutil.rmtree(cut / "text2" / "final")
+    train_recipe(recipe, cut, resume=True, progress=False)
+    a = Thinker.load(full / "text2" / "final").state_dict()
+    b = Thinker.load(cut / "text2" / "final").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -66,7 +66,12 @@ class WeightedLMLoss(nn.Module):
 
 @dataclass
 class Progress:
-    """Counters saved with every checkpoint (registered with Accelerate)."""
+    """Counters saved with every checkpoint, as ``progress.json`` beside Accelerate's state.
+
+    Not registered with ``Accelerator.register_for_checkpointing``: one Accelerator serves every stage of a
+    run, and registrations accumulate, so a later stage's checkpoint would hold earlier stages' counters and
+    refuse to load in a process that resumes straight into that stage.
+    """
 
     step: int = 0
     micro: int = 0
@@ -208,6 +213,12 @@ class StageData:
                        self.store.load if self.store is not None else None)
 
 
+def _saved_progress(ckpt: Path) -> dict:
+    if not (ckpt / "progress.json").is_file():
+        raise ValueError(f"checkpoint {str(ckpt)!r} has no progress.json (it was written by an older thinkspeak)")
+    return json.loads((ckpt / "progress.json").read_text())
+
+
 def latest_checkpoint(stage_dir: Path) -> Path | None:
     ckpts = sorted((stage_dir / "checkpoints").glob("step-*"))
     return ckpts[-1] if ckpts else None
@@ -320,9 +331,9 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     accelerator.free_memory()
     loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
     prog = Progress()
-    accelerator.register_for_checkpointing(prog)
     if ckpt is not None:
         accelerator.load_state(str(ckpt))
+        prog.load_state_dict(_saved_progress(ckpt))
         log.info("stage %s: resumed from %s at step %d", stage.name, ckpt, prog.step)
     n_params = sum(p.numel() for p in params)
     log.info("stage %s: %d train samples, %d batches/epoch/process, %d trainable params, modes %s, audio %.2f, "
@@ -363,7 +374,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
                 log.info("%s", " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                         for k, v in record.items()))
         if prog.step % stage.save_every == 0 and prog.step < stage.steps:
-            save_checkpoint(accelerator, stage_dir, prog.step)
+            save_checkpoint(accelerator, stage_dir, prog.step, prog)
     bar.close()
     final = stage_dir / FINAL
     accelerator.wait_for_everyone()
@@ -433,11 +444,12 @@ def evaluate(loss_module, batches: list[Batch], accelerator) -> float:
     return total / max(weight, 1e-9)
 
 
-def save_checkpoint(accelerator, stage_dir: Path, step: int, keep: int = 2) -> Path:
-    """Accelerate state (model, optimizer, RNG, progress) under ``checkpoints/step-NNNNNN``."""
+def save_checkpoint(accelerator, stage_dir: Path, step: int, prog: Progress, keep: int = 2) -> Path:
+    """Accelerate state (model, optimizer, RNG) and ``progress.json`` under ``checkpoints/step-NNNNNN``."""
     path = stage_dir / "checkpoints" / f"step-{step:06d}"
     accelerator.save_state(str(path))
     if accelerator.is_main_process:
+        (path / "progress.json").write_text(json.dumps(prog.state_dict()) + "\n")
         for old in sorted((stage_dir / "checkpoints").glob("step-*"))[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
         log.info("checkpoint %s", path)
