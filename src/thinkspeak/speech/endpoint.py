@@ -6,9 +6,11 @@ content-aware detector ``semantic_vad`` (``turn_detection: {"type": "semantic_va
 thinkspeak implements it on the transcript of the utterance so far, which the server computes anyway at the
 *tentative* end of speech to decode speculatively (docs/server.md):
 
-* :func:`utterance_state` sorts a transcript into ``complete`` (terminal punctuation after a whole clause),
-  ``incomplete`` (it ends on a word that cannot end an English sentence -- a conjunction, a preposition, an
-  arithmetic operator, a filler -- or on a comma or an ellipsis) or ``unsure`` (neither);
+* :func:`utterance_state` sorts a transcript into ``complete`` (its last sentence is a finished question or
+  request: it ends in ``?``, or in ``.``/``!`` with a question word or a request verb -- "what", "how", "tell",
+  "calculate"...), ``incomplete`` (it ends on a word that cannot end an English sentence -- a conjunction, a
+  preposition, an arithmetic operator, a filler -- or on a comma or an ellipsis) or ``unsure`` (anything
+  else, e.g. a statement such as "Tom has 23 apples." that a word problem's question usually follows);
 * :data:`EAGERNESS` maps each state to the silence that ends the turn. ``low`` lets the user take their time,
   ``high`` answers as soon as the words allow; the longest waits (8 / 4 / 2 s for low / medium / high) are
   the ones OpenAI documents for its semantic VAD. ``auto`` is ``medium``.
@@ -37,6 +39,13 @@ WEAK = frozenset("""
     equals my your his her their our
 """.split())
 
+#: words that make a sentence ending in "." or "!" a question or a request.
+ASKING = frozenset("""
+    what whats how which who whom whose when where why is are was were can could do does did will would should
+    calculate compute find solve tell give work add subtract multiply divide please
+""".split())
+
+_SENTENCE_END = re.compile(r"[.?!]+\s+")
 _WORD = re.compile(r"[a-z']+|\d+", re.IGNORECASE)
 
 
@@ -48,6 +57,8 @@ def utterance_state(text: str) -> State:
     >>> utterance_state("What is twelve times")
     'incomplete'
     >>> utterance_state("what is twelve times seven")
+    'unsure'
+    >>> utterance_state("Tom has 23 apples and gives away 9.")
     'unsure'
     """
     if not isinstance(text, str):
@@ -62,7 +73,11 @@ def utterance_state(text: str) -> State:
     finished = stripped.endswith((".", "?", "!"))
     if last in DANGLING or (last in WEAK and not finished):
         return "incomplete"
-    return "complete" if finished else "unsure"
+    if stripped.endswith("?"):
+        return "complete"
+    sentence = _SENTENCE_END.split(stripped)[-1]
+    asking = any(w.lower().replace("'", "") in ASKING for w in _WORD.findall(sentence))
+    return "complete" if finished and asking else "unsure"
 
 
 @dataclass(frozen=True)
