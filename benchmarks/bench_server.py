@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +162,9 @@ async def user(url: str, questions: list[np.ndarray], gap_s: float, stagger_s: f
                         player.add(len(base64.b64decode(event["delta"])) / 2 / RATE, at)
                     elif kind == "response.done":
                         turn.done, turn.status = at, event["response"]["status"]
+                        details = event["response"].get("status_details") or {}
+                        if turn.status != "completed":
+                            turn.status += f" ({details.get('reason', '?')})"
                     elif kind == "thinkspeak.turn.latency":
                         turn.server_ms = event["latency_ms"]
                 await streaming
@@ -286,6 +290,9 @@ def measure(args: argparse.Namespace, thinker: list[str], turn: str, levels: lis
                      for k in ("speech_stopped", "transcript", "first_token", "first_audio")}
             p50, p90 = pct(lat, 50), pct(lat, 90)
             base, base90 = base or p50, base90 or p90
+            failed = Counter(t.status for t in turns if t.status != "completed")
+            if failed:
+                print(f"    {n} sessions, turns not completed: {dict(failed)}", flush=True)
             yield n, {"turns": f"{len(ok)}/{len(turns)}", "p50": p50, "p90": p90, "x1": p50 / base, "stage": stage,
                       "starve": pct([t.starved_s * 1000 for t in ok], 50), "realtime": "yes" if realtime else "no",
                       "held": "yes" if realtime and p90 <= 1.5 * base90 else "no", "load": os.getloadavg()[0]}
