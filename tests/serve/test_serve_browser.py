@@ -58,6 +58,10 @@ def test_page_asks_by_microphone_and_plays_the_answer(server, say, browser):
         assistant = page.inner_text("#transcript li.assistant")
         reasoning = page.inner_text("#reasoning")
         latency_cells = page.locator("#latency tbody tr").first.locator("td").all_inner_texts()
+        # the end-of-turn selector shows the server's default and switches the live session
+        default_turn = page.input_value("#turn")
+        page.select_option("#turn", "semantic_vad")
+        page.wait_for_function("window.thinkspeak.stats.turnDetection === 'semantic_vad'", timeout=10_000)
         shot = os.environ.get("THINKSPEAK_SCREENSHOT")
         if shot:
             page.screenshot(path=shot, full_page=True)
@@ -70,3 +74,4 @@ def test_page_asks_by_microphone_and_plays_the_answer(server, say, browser):
     assert "The answer is 42" in assistant
     assert "The user asked" in reasoning
     assert latency_cells[4].isdigit()  # first audio (server side), ms
+    assert default_turn == "server_vad"

@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 
 // Exposed for tests and curious users: counters of what this page received.
 const stats = { connected: false, micFrames: 0, micPeak: 0, audioDeltas: 0, audioBytes: 0, turns: 0, speechStarted: 0,
-  errors: [] };
+  errors: [], turnDetection: null };
 window.thinkspeak = { stats };
 
 function b64ToBytes(b64) {
@@ -277,6 +277,11 @@ class Client {
         this.speechStoppedAt = null;
         this.ui.status("listening", "listening");
         break;
+      case "session.updated": {
+        const td = ev.session.audio.input.turn_detection;
+        stats.turnDetection = td ? td.type : null;
+        break;
+      }
       case "error":
         stats.errors.push(ev.error);
         console.warn("server error", ev.error);
