@@ -11,7 +11,10 @@ import asyncio
 import numpy as np
 import pytest
 from serve_chat_peer import answer_for
-from serve_helpers import Client, pcm_of, silence, speech_end_ms
+from serve_helpers import Client, pcm_of, silence, speech_end_ms, start_server
+
+from thinkspeak.serve.engines import Engines
+from thinkspeak.serve.thinkers.openai_chat import OpenAIChatThinker
 
 QUESTION = "What is six times seven?"
 
@@ -208,3 +211,39 @@ def test_semantic_vad_waits_out_an_unfinished_question(server, say):
 
     early, stopped = asyncio.run(main())
     assert early == [] and stopped["type"] == "input_audio_buffer.speech_stopped"
+
+
+class CountingASR:
+    """The real Whisper ASR, counting its calls (the session under test decides when to hear)."""
+
+    def __init__(self, asr):
+        self.asr, self.calls = asr, 0
+
+    def transcribe(self, pcm):
+        self.calls += 1
+        return self.asr.transcribe(pcm)
+
+
+def test_semantic_vad_hears_a_turn_once_without_speculation(speech_engines, chat_peer, say):
+    """With create_response false nothing is decoded speculatively; the transcript heard at the pause to
+    decide the end of turn is the turn's transcript too (no second ASR pass)."""
+    make_vad, asr, tts = speech_engines
+    counting = CountingASR(asr)
+    running = start_server(Engines(thinker=OpenAIChatThinker(chat_peer.base_url, "peer-model"), make_vad=make_vad,
+                                   asr=counting, tts=tts), None)
+    try:
+        async def main():
+            client = await Client.connect(running.url)
+            await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+                "turn_detection": {"type": "semantic_vad", "eagerness": "high", "create_response": False}}}}})
+            await client.wait_for("session.updated")
+            await client.stream(np.concatenate([silence(0.3), say(QUESTION), silence(1.2)]))
+            done = await client.wait_for("conversation.item.input_audio_transcription.completed", timeout=20)
+            await client.close()
+            return client, done
+
+        client, done = asyncio.run(main())
+    finally:
+        running.server.should_exit = True
+    assert "seven" in done["transcript"].lower() or "7" in done["transcript"]
+    assert client.of("response.created") == [] and counting.calls == 1

@@ -94,6 +94,7 @@ class RealtimeSession:
         self.last_audio_item: Item | None = None
         self.speech: Speech | None = None
         self.spec: Speculation | None = None
+        self.pause_hearing: tuple[int, asyncio.Task] | None = None  # semantic_vad without a speculation
         self.closed = False
         self._open = self._shut = False
         self._send_text = send_text
@@ -202,6 +203,7 @@ class RealtimeSession:
                                 None, event.event_id)
         item_id = self.speech.item_id if self.speech else P.new_id("item")
         self.speech = None
+        self._drop_pause_hearing()
         await self._discard_speculation()
         item = Item(item_id, "user", audio=audio)
         item.transcript = self._hear(audio)
@@ -344,12 +346,17 @@ class RealtimeSession:
         elif event.kind == "long" and not self.speech.announced:
             await self._barge_in()
         elif event.kind == "pause" and self.speech.announced:
-            transcript = None
-            if td.create_response and not self._responding():
+            self._drop_pause_hearing()
+            speculating = td.create_response and not self._responding()
+            if speculating:
                 transcript = await self._speculate(heard)
             if td.semantic:
-                self._spawn(self._semantic_end(event, transcript or self._hear(event.audio)))
+                if not speculating:  # hear the pause for endpointing; the turn's end reuses it
+                    transcript = self._hear(event.audio)
+                    self.pause_hearing = (event.end_ms, transcript)
+                self._spawn(self._semantic_end(event, transcript))
         elif event.kind == "resume":
+            self._drop_pause_hearing()
             await self._discard_speculation()
         elif event.kind == "end":
             await self._end_of_speech(heard)
@@ -440,7 +447,9 @@ class RealtimeSession:
             item = Item(speech.item_id, "user", audio=event.audio)
             run = self._new_run(item, TurnTimeline(P.new_id("resp"), speech_end=heard.speech_end),
                                 live=True) if respond else None
-            item.transcript = self._hear(event.audio, after=run)
+            hearing, self.pause_hearing = self.pause_hearing, None
+            item.transcript = (hearing[1] if hearing is not None and hearing[0] == event.end_ms
+                               else self._hear(event.audio, after=run))
         await self._commit_user_audio(item)
         if run is None:
             return
@@ -452,7 +461,13 @@ class RealtimeSession:
         else:
             run.start(self._finished)
 
+    def _drop_pause_hearing(self) -> None:
+        if self.pause_hearing is not None:
+            self.pause_hearing[1].cancel()
+            self.pause_hearing = None
+
     async def _forget_speech(self) -> None:
+        self._drop_pause_hearing()
         self.speech = None
         self.output_gate.set()
         await self._discard_speculation()
