@@ -6,13 +6,12 @@ checked sample by sample; the last tests voice real dialogues with the offline e
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from parts import needs_espeak
 from thinkspeak.data.duplex.config import DuplexConfig
 from thinkspeak.data.duplex.render import SAMPLE_RATE, Voiced, measured_snr_db, render, voiced
 from thinkspeak.data.duplex.sample import AcousticPlan, DuplexSample, make_sample
@@ -108,10 +107,6 @@ def test_rows_hold_two_flac_channels_at_16_khz(tmp_path: Path) -> None:
         dialogue_audio(sample_to_row(sample, DuplexConfig()))
 
 
-needs_espeak = pytest.mark.skipif(
-    importlib.util.find_spec("thinkspeak.speech.tts") is None or shutil.which("espeak-ng") is None,
-    reason="needs thinkspeak.speech.tts and the Debian espeak-ng engine",
-)
 ESPEAK = {"user_voices": ("espeak:en-us+f3:rate=170",), "assistant_voice": "espeak:en-us+m3:rate=190"}
 
 
@@ -152,7 +147,6 @@ def test_generate_with_audio_writes_decodable_rows(tmp_path: Path) -> None:
         assert row["user_voice"] == ESPEAK["user_voices"][0]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("thinkspeak.speech.tts") is None, reason="needs thinkspeak.speech.tts")
 def test_default_voices_are_valid_specs_and_a_bad_voice_is_refused_before_any_work(tmp_path: Path) -> None:
     from thinkspeak.data.duplex import generate_duplex
     from thinkspeak.data.duplex.config import DEFAULT_ASSISTANT_VOICE, DEFAULT_USER_VOICES

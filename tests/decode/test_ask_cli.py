@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from parts import require_module
 from thinkspeak.cli import main
 from thinkspeak.decode import TiSDecoder
 from thinkspeak.model import Thinker
+from thinkspeak.speech.models import WHISPER_BASE_PACKAGES
 
 QUESTION = "What is 3 plus 4?"
 JSON_KEYS = {"answer", "say", "think", "first_say_step", "tokens_per_s", "steps", "mode", "p", "q", "say_tokens",
@@ -59,13 +61,10 @@ def test_live_view_shows_both_channels_and_the_figures(capsys, model_dir):
 
 
 def test_audio_question_is_read_resampled_and_heard(capsys, model_dir, tmp_path):
-    soundfile = pytest.importorskip("soundfile")
-    try:
-        from thinkspeak.speech.encoder import WhisperEncoder
+    import soundfile
 
-        WhisperEncoder()
-    except Exception as exc:  # the packaged Whisper-base is an optional extra
-        pytest.skip(f"Whisper encoder unavailable: {exc}")
+    for part in WHISPER_BASE_PACKAGES:
+        require_module(part, "speech")  # the packaged Whisper-base; any other encoder failure fails the test
     t = np.arange(int(1.5 * 22050)) / 22050
     path = tmp_path / "question.wav"
     soundfile.write(path, np.stack([0.3 * np.sin(2 * np.pi * 220 * t)] * 2, axis=1), 22050)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from parts import needs_piper
 from thinkspeak.eval.math_items import MathItem
 from thinkspeak.eval.math_run import ItemResult, run_math, summarise
 from thinkspeak.eval.responders import Response
@@ -31,10 +31,6 @@ def test_summary_reports_text_and_speech_accuracy_and_gap() -> None:
     assert speech["groups"]["arithmetic"]["accuracy"] == pytest.approx(0.5)
 
 
-ENGINES_MISSING = any(importlib.util.find_spec(m) is None for m in
-                      ("piper", "thinkspeak.speech.tts", "thinkspeak.speech.asr"))
-
-
 class Says:
     def __init__(self, replies: dict[str, str]) -> None:
         self.replies = replies
@@ -44,7 +40,7 @@ class Says:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(ENGINES_MISSING, reason="needs piper-tts and thinkspeak.speech.tts/asr (contract 3)")
+@needs_piper
 def test_spoken_responses_are_heard_and_scored(tmp_path: Path) -> None:
     from thinkspeak.eval.spoken_check import SpokenAnswerCheck
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from parts import needs_espeak
 from thinkspeak.eval.segments import Segment
 from thinkspeak.eval.turn_taking import turn_taking_stats
 from thinkspeak.eval.vad_segments import speech_segments, stereo_segments
@@ -66,9 +65,7 @@ def test_mono_input_is_rejected() -> None:
         speech_segments(np.zeros(1000), 16000, EnergyVAD(), threshold=1.5)
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="Debian espeak-ng is not installed")
-@pytest.mark.skipif(importlib.util.find_spec("thinkspeak.speech.vad") is None,
-                    reason="thinkspeak.speech.vad is not available yet")
+@needs_espeak
 def test_silero_finds_synthetic_speech_where_it_was_placed(tmp_path: Path) -> None:
     wav = tmp_path / "hello.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), "Hello there, how are you today?"], check=True)
@@ -85,9 +82,7 @@ def test_silero_finds_synthetic_speech_where_it_was_placed(tmp_path: Path) -> No
     assert system[-1].end == pytest.approx(1.0 + length, abs=0.3)
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="Debian espeak-ng is not installed")
-@pytest.mark.skipif(importlib.util.find_spec("thinkspeak.speech.vad") is None,
-                    reason="thinkspeak.speech.vad is not available yet")
+@needs_espeak
 def test_turns_command_on_a_stereo_recording(tmp_path: Path) -> None:
     from thinkspeak.cli import main
 

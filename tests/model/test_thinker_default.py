@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 
 import pytest
 import torch
 
+from parts import needs_espeak
 from thinkspeak.data.math import MathConfig
 from thinkspeak.data.math.sample import build_sample
 from thinkspeak.decode import TiSDecoder
 from thinkspeak.eval.spoken_mqa import is_correct
 from thinkspeak.layouts.interleave import deinterleave
 from thinkspeak.model.thinker import DEFAULT_DIR, Thinker
-
-pytestmark = pytest.mark.skipif(not (DEFAULT_DIR / "config.json").is_file(),
-                                reason="the default model has not been exported yet (thinkspeak train --export)")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +91,7 @@ def test_default_answers_held_out_problems_above_chance(thinker):
     assert correct >= 10, correct
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="Debian espeak-ng is not installed")
+@needs_espeak
 def test_default_hears_spoken_numbers(thinker):
     """End-to-end hearing (Whisper encoder -> adapter -> Thinker): from the audio alone, the reasoning names
     the question's operands. An untrained adapter hears nothing of the sort (it scored 0% audio-in)."""

@@ -1,9 +1,8 @@
 """Vocabulary extension on a tiny BPE tokenizer and a tiny Qwen2 model built here."""
 
 import pytest
-
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+import torch
+import transformers
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
 
 from thinkspeak.model.vocab_extension import extend_vocabulary  # noqa: E402

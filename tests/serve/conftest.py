@@ -3,7 +3,6 @@ the Thinker, and a real uvicorn server on a free 127.0.0.1 port."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from serve_chat_peer import ChatPeer, free_port
 from serve_helpers import WIRE_RATE, start_server
 
+from parts import require_program
 from thinkspeak.audio import resample
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.thinkers.openai_chat import OpenAIChatThinker
@@ -19,8 +19,7 @@ ESPEAK = "espeak:en-us+m3:rate=165"
 
 
 def _require_espeak() -> None:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("Debian espeak-ng is not installed (needed to synthesise test speech)")
+    require_program("espeak-ng")  # synthesises the test speech
 
 
 @pytest.fixture(scope="session")

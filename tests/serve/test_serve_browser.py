@@ -15,6 +15,8 @@ import pytest
 import soundfile as sf
 from serve_helpers import WIRE_RATE, silence
 
+from parts import missing, require_module
+
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.browser
@@ -32,8 +34,9 @@ def chromium_args(wav: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium is not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (uses /usr/bin/chromium)")
+        missing(f"Debian chromium not installed at {CHROMIUM} (apt-get install chromium; make sysdeps)")
+    require_module("playwright", "dev")
+    from playwright import sync_api
     with sync_api.sync_playwright() as pw:
         yield pw
 

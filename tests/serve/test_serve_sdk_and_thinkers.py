@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from serve_helpers import WIRE_RATE, Client, silence, start_server
 
+from parts import require_module
 from thinkspeak.audio import float_to_pcm16
 from thinkspeak.serve.engines import Engines
 
 
 def test_openai_sdk_completes_a_spoken_turn(server, say):
-    openai = pytest.importorskip("openai")
+    require_module("openai", "dev")
+    import openai
 
     async def main():
         client = openai.AsyncOpenAI(base_url=server.http + "/v1", api_key="sk-local-anything")
@@ -52,7 +54,6 @@ def test_openai_sdk_completes_a_spoken_turn(server, say):
 def tiny_thinker():
     """A tiny randomly initialised Qwen2 Thinker (with an untrained audio adapter) built by the test: its
     answers are nonsense, but the protocol, the decoding thread and the speech paths around it are real."""
-    pytest.importorskip("torch")
     from thinkspeak.model.thinker import BackboneShape, Thinker
     from thinkspeak.model.tokenizer import train_tokenizer
 

@@ -1,9 +1,9 @@
 """Shared fixtures for the speech tests: real engines, loaded once per session."""
 
-import shutil
-
 import numpy as np
 import pytest
+
+from parts import require_program
 
 
 @pytest.fixture(scope="session")
@@ -16,8 +16,7 @@ def asr():
 @pytest.fixture(scope="session")
 def one_two_three() -> np.ndarray:
     """espeak-ng saying "one two three" at 16 kHz."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    require_program("espeak-ng")
     from thinkspeak.speech.tts import get_tts
 
     return get_tts("espeak:en-us").synthesize("one two three").pcm

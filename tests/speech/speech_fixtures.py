@@ -1,23 +1,8 @@
 """Helpers shared by the speech tests (imported by name: pytest puts this folder on sys.path)."""
 
-import shutil
-
 import numpy as np
-import pytest
 
 SR = 16000
-
-
-def needs_program(name: str) -> pytest.MarkDecorator:
-    """Skip a test when a Debian engine binary is missing."""
-    return pytest.mark.skipif(
-        shutil.which(name) is None, reason=f"{name} is not installed (apt-get install {name})"
-    )
-
-
-needs_espeak = needs_program("espeak-ng")
-needs_flite = needs_program("flite")
-needs_festival = needs_program("festival")
 
 
 def pad(pcm: np.ndarray, before_s: float, after_s: float) -> np.ndarray:

@@ -4,7 +4,9 @@ import re
 
 import numpy as np
 import pytest
-from speech_fixtures import SR, needs_espeak, pad
+from speech_fixtures import SR, pad
+
+from parts import needs_espeak
 
 DIGITS = {"1": "one", "2": "two", "3": "three"}
 

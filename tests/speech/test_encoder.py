@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
-from speech_fixtures import SR, needs_espeak, pad
+from speech_fixtures import SR, pad
+
+from parts import needs_espeak
 
 
 @pytest.fixture(scope="module")

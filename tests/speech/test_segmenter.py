@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from speech_fixtures import SR, needs_espeak, pad, speech_span
+from speech_fixtures import SR, pad, speech_span
 
+from parts import needs_espeak
 from thinkspeak.speech.segmenter import (
     SpeechResumed,
     SpeechStarted,

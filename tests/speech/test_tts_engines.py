@@ -5,8 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from speech_fixtures import SR, needs_espeak, needs_festival, needs_flite
+from speech_fixtures import SR
 
+from parts import needs_espeak, needs_festival, needs_flite, require_module
 from thinkspeak.speech.tts import TTS, get_tts
 
 TEXT = "Well, I think the answer is twelve. Let me check it once more. Yes, it is twelve."
@@ -22,7 +23,7 @@ ENGINES = [
 @pytest.fixture(scope="module", params=ENGINES)
 def tts(request):
     if request.param.startswith("piper"):
-        pytest.importorskip("piper")
+        require_module("piper", "piper")
     return get_tts(request.param)
 
 

@@ -3,8 +3,8 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from speech_fixtures import needs_espeak, needs_festival, needs_flite
 
+from parts import needs_espeak, needs_festival, needs_flite, needs_piper, require_module
 from thinkspeak.speech.tts import VoiceSpec, list_voices, parse_spec, split_for_streaming, split_sentences
 from thinkspeak.speech.tts.spec import split_spec
 
@@ -68,8 +68,8 @@ def test_espeak_spec_is_validated_and_canonical():
     assert "en-gb+f3" in list_voices("espeak") and "en-us" in list_voices("espeak")
 
 
+@needs_piper
 def test_piper_spec():
-    pytest.importorskip("piper")
     assert parse_spec("piper").canonical() == "piper:joe"
     assert parse_spec("piper:length_scale=1.1").options == {"length_scale": 1.1}
     assert list_voices("piper") == ["joe"]
@@ -111,7 +111,7 @@ def test_flite_and_festival_voices():
 )
 def test_bad_specs_raise_value_error(spec, match):
     if spec.startswith("piper"):
-        pytest.importorskip("piper")
+        require_module("piper", "piper")
     with pytest.raises(ValueError, match=match):
         parse_spec(spec)
 

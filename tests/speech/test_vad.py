@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from speech_fixtures import SR, needs_espeak, pad, speech_span
+from speech_fixtures import SR, pad, speech_span
 
+from parts import needs_espeak
 from thinkspeak.speech.vad import SileroVAD
 
 
