@@ -14,12 +14,15 @@ from thinkspeak.serve.config import ServerConfig, ServerLimits
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.thinkers.openai_chat import OpenAIChatThinker
 
+# Bounds on waits for events are liveness checks only (a shared CI machine can be slow), never deadlines.
+LIVENESS_S = 120
+
 
 async def text_turn(client: Client, text: str, modality: str = "text") -> dict:
     await client.send({"type": "conversation.item.create", "item": {
         "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}})
     await client.send({"type": "response.create", "response": {"output_modalities": [modality]}})
-    return await client.wait_for("response.done", timeout=30)
+    return await client.wait_for("response.done", timeout=LIVENESS_S)
 
 
 BAD_INPUTS = [
@@ -46,10 +49,10 @@ def test_bad_inputs_get_error_events_and_a_second_session_is_unaffected(server):
         errors = []
         for raw, code, param in BAD_INPUTS:
             await bad.ws.send(raw)
-            error = await bad.wait_for("error", timeout=10)
+            error = await bad.wait_for("error", timeout=LIVENESS_S)
             errors.append((error["error"]["code"], error["error"]["param"], code, param))
         await bad.ws.send(b"\x00\x01binary")
-        binary = await bad.wait_for("error", timeout=10)
+        binary = await bad.wait_for("error", timeout=LIVENESS_S)
         good_done = await text_turn(good, "Are you still there?")
         bad_done = await text_turn(bad, "And me?")  # the offender's session still works too
         await bad.close()
@@ -75,10 +78,10 @@ def test_truncate_rejects_audio_end_beyond_the_audio(server, say):
         sent_ms = sum(len(base64.b64decode(e["delta"])) / 48 for e in client.of("response.output_audio.delta"))
         await client.send({"type": "conversation.item.truncate", "item_id": item, "content_index": 0,
                            "audio_end_ms": int(sent_ms) + 1000})
-        error = await client.wait_for("error", timeout=10)
+        error = await client.wait_for("error", timeout=LIVENESS_S)
         await client.send({"type": "conversation.item.truncate", "item_id": item, "content_index": 0,
                            "audio_end_ms": 500})
-        truncated = await client.wait_for("conversation.item.truncated", timeout=10)
+        truncated = await client.wait_for("conversation.item.truncated", timeout=LIVENESS_S)
         await client.close()
         return error, truncated, sent_ms
 
@@ -99,7 +102,7 @@ def test_manual_turns_with_vad_off(server, say):
         committed = await client.wait_for("input_audio_buffer.committed")
         transcript = await client.wait_for("conversation.item.input_audio_transcription.completed")
         await client.send({"type": "response.create"})
-        done = await client.wait_for("response.done", timeout=60)
+        done = await client.wait_for("response.done", timeout=LIVENESS_S)
         await client.close()
         return client, updated, committed, transcript, done
 
@@ -111,25 +114,46 @@ def test_manual_turns_with_vad_off(server, say):
     assert done["response"]["status"] == "completed" and client.of("response.output_audio.delta")
 
 
+def metric(server, name: str, **labels: str) -> float:
+    """A sample of the server's public /metrics page (Prometheus text format); 0 when absent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(server.http + "/metrics", timeout=LIVENESS_S).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
+async def poll(condition, what: str, bound_s: float = 120.0) -> None:
+    """Liveness only: wait for ``condition()`` (events, not time, decide); fail after a generous bound."""
+    for _ in range(int(bound_s / 0.05)):
+        if await asyncio.to_thread(condition):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what} never happened (liveness bound {bound_s} s)")
+
+
 def test_disconnect_mid_answer_frees_the_work(server, say):
+    """A client gone mid-answer: its response ends cancelled (it did not run to completion) and its session is
+    freed. Observed on /metrics; no deadline -- the poll's bound is a liveness check only."""
     async def main():
         client = await Client.connect(server.url)
         await client.send({"type": "conversation.item.create", "item": {
             "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Talk to me"}]}})
         await client.send({"type": "response.create"})
-        await client.wait_for("response.output_audio.delta", timeout=30)
-        cancelled_before = server.metric("thinkspeak_responses_total", status="cancelled")
+        await client.wait_for("response.output_audio.delta", timeout=LIVENESS_S)
+        before = {s: metric(server, "thinkspeak_responses_total", status=s) for s in ("cancelled", "completed")}
         await client.close()
-        for _ in range(200):
-            if not server.app.state.sessions:
-                break
-            await asyncio.sleep(0.02)
-        return cancelled_before
+        await poll(lambda: metric(server, "thinkspeak_sessions_active") == 0, "the session being freed")
+        await poll(lambda: metric(server, "thinkspeak_responses_total", status="cancelled") > before["cancelled"],
+                   "the response being cancelled")
+        return before
 
-    cancelled_before = asyncio.run(main())
-    assert server.app.state.sessions == set()
-    assert server.metric("thinkspeak_sessions_active") == 0
-    assert server.metric("thinkspeak_responses_total", status="cancelled") == cancelled_before + 1
+    before = asyncio.run(main())
+    assert metric(server, "thinkspeak_responses_total", status="cancelled") == before["cancelled"] + 1
+    assert metric(server, "thinkspeak_responses_total", status="completed") == before["completed"]
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +178,7 @@ def test_flooding_is_rate_limited_then_closed_while_others_continue(strict_serve
                 await flood.send({"type": "input_audio_buffer.clear"})
             except Exception:  # the server closed the connection
                 break
-        await asyncio.wait_for(flood.closed.wait(), 10)
+        await asyncio.wait_for(flood.closed.wait(), LIVENESS_S)
         calm_done = await text_turn(calm, "Still fine?")
         third = await Client.connect(strict_server.url)
         fourth = await Client.connect(strict_server.url)
@@ -177,7 +201,7 @@ def test_session_cap_answers_busy(strict_server):
 
         ws = await websockets.connect(strict_server.url)
         first = json.loads(await ws.recv())
-        await asyncio.wait_for(ws.wait_closed(), 10)
+        await asyncio.wait_for(ws.wait_closed(), LIVENESS_S)
         for client in held:
             await client.close()
         return first, ws.close_code
@@ -187,12 +211,12 @@ def test_session_cap_answers_busy(strict_server):
 
 
 def test_page_health_and_metrics(server):
-    page = httpx.get(server.http + "/", timeout=10)
+    page = httpx.get(server.http + "/", timeout=LIVENESS_S)
     assert page.status_code == 200 and "thinkspeak" in page.text and "/static/app.js" in page.text
-    assert httpx.get(server.http + "/static/mic-worklet.js", timeout=10).status_code == 200
-    health = httpx.get(server.http + "/healthz", timeout=10).json()
+    assert httpx.get(server.http + "/static/mic-worklet.js", timeout=LIVENESS_S).status_code == 200
+    health = httpx.get(server.http + "/healthz", timeout=LIVENESS_S).json()
     assert health["status"] == "ok" and health["thinker"] == "openai:peer-model"
-    metrics = httpx.get(server.http + "/metrics", timeout=10)
+    metrics = httpx.get(server.http + "/metrics", timeout=LIVENESS_S)
     assert "thinkspeak_turn_latency_seconds" in metrics.text and "thinkspeak_sessions_active" in metrics.text
 
 
@@ -207,7 +231,7 @@ def test_audio_item_created_by_the_client_is_heard(server, say):
         added = await client.wait_for("conversation.item.added")
         transcript = await client.wait_for("conversation.item.input_audio_transcription.completed")
         await client.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
-        done = await client.wait_for("response.done", timeout=30)
+        done = await client.wait_for("response.done", timeout=LIVENESS_S)
         await client.close()
         return added, transcript, done
 
