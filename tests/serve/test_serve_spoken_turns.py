@@ -212,7 +212,7 @@ async def semantic_client(server, eagerness: str) -> Client:
     client = await Client.connect(server.url)
     await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
         "turn_detection": {"type": "semantic_vad", "eagerness": eagerness}}}}})
-    updated = await client.wait_for("session.updated")
+    updated = await client.wait_for("session.updated", timeout=LIVENESS_S)
     assert updated["session"]["audio"]["input"]["turn_detection"]["type"] == "semantic_vad"
     return client
 
@@ -271,7 +271,7 @@ def test_semantic_vad_hears_a_turn_once_without_speculation(speech_engines, chat
             client = await Client.connect(running.url)
             await client.send({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
                 "turn_detection": {"type": "semantic_vad", "eagerness": "high", "create_response": False}}}}})
-            await client.wait_for("session.updated")
+            await client.wait_for("session.updated", timeout=LIVENESS_S)
             await client.stream(np.concatenate([silence(0.3), say(QUESTION), silence(1.2)]))
             done = await client.wait_for("conversation.item.input_audio_transcription.completed", timeout=LIVENESS_S)
             await client.close()
