@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from speech_fixtures import SR, needs_espeak, pad
+from speech_fixtures import SR, pad
 
+from parts import needs_espeak
 from thinkspeak.speech.asr import (
     AUTO_MIN_WINDOW_S,
     MAX_WINDOW_S,

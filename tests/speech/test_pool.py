@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from speech_fixtures import needs_espeak, needs_festival, needs_flite
 
+from parts import needs_espeak, needs_festival, needs_flite
 from thinkspeak.speech.pool import SynthesisPool, SynthesisRequest, synthesize_request
 
 pytestmark = [needs_espeak, needs_flite, needs_festival]
