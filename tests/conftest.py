@@ -29,8 +29,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.skipped and required_mode() and MISSING in _skip_reason(report):
         report.outcome = "failed"
-        report.longrepr = (f"{_skip_reason(report)}\n(required-parts mode: CI=true or {REQUIRE_ENV}=1 — "
-                           "install it with `make sysdeps` / `make venv`, do not skip it)")
+        reason = _skip_reason(report).removeprefix("Skipped: ")
+        report.longrepr = (f"FAILED, not skipped: {reason}\n(required-parts mode: CI=true or {REQUIRE_ENV}=1 "
+                           "— install it with `make sysdeps` / `make venv`)")
 
 
 def pytest_report_header(config):
