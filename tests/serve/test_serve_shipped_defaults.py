@@ -116,7 +116,7 @@ def test_the_demo_server_answers_a_spoken_question_with_piper_audio(spoken_turn)
     if hearing == "asr":  # the `make demo` path: Whisper's transcript, which the Thinker answers correctly
         assert answer.group(1) == ANSWER, (hearing, heard, said)
     # End-to-end hearing is held to hearing the question and answering it, not to the right number: the
-    # adapter scores 20.9% audio-in (docs/results.md) and is wrong on this question inside the server.
+    # adapter scores 19.0% audio-in (docs/results.md, bench_accuracy.py) and is wrong on this question inside the server.
 
 
 @pytest.mark.xfail(strict=True, reason=(
