@@ -25,7 +25,7 @@ WIRE_RATE = 24000
 
 @dataclass
 class RunningServer:
-    """A uvicorn server in a thread; ``app.state`` exposes sessions and metrics to the tests."""
+    """A uvicorn server in a thread; tests see it through the WebSocket and its HTTP routes only."""
 
     app: Any
     port: int
@@ -40,8 +40,16 @@ class RunningServer:
         return f"http://127.0.0.1:{self.port}"
 
     def metric(self, name: str, **labels: str) -> float:
-        value = self.app.state.metrics.registry.get_sample_value(name, labels or None)
-        return 0.0 if value is None else value
+        """A sample of the server's public ``/metrics`` page (Prometheus text format); 0 when absent."""
+        import httpx
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = httpx.get(self.http + "/metrics", timeout=60).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == labels:
+                    return sample.value
+        return 0.0
 
 
 def start_server(engines: Engines, config: ServerConfig | None = None) -> RunningServer:

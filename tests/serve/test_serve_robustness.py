@@ -114,18 +114,6 @@ def test_manual_turns_with_vad_off(server, say):
     assert done["response"]["status"] == "completed" and client.of("response.output_audio.delta")
 
 
-def metric(server, name: str, **labels: str) -> float:
-    """A sample of the server's public /metrics page (Prometheus text format); 0 when absent."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = httpx.get(server.http + "/metrics", timeout=LIVENESS_S).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return 0.0
-
-
 async def poll(condition, what: str, bound_s: float = 120.0) -> None:
     """Liveness only: wait for ``condition()`` (events, not time, decide); fail after a generous bound."""
     for _ in range(int(bound_s / 0.05)):
@@ -144,16 +132,16 @@ def test_disconnect_mid_answer_frees_the_work(server, say):
             "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Talk to me"}]}})
         await client.send({"type": "response.create"})
         await client.wait_for("response.output_audio.delta", timeout=LIVENESS_S)
-        before = {s: metric(server, "thinkspeak_responses_total", status=s) for s in ("cancelled", "completed")}
+        before = {s: server.metric("thinkspeak_responses_total", status=s) for s in ("cancelled", "completed")}
         await client.close()
-        await poll(lambda: metric(server, "thinkspeak_sessions_active") == 0, "the session being freed")
-        await poll(lambda: metric(server, "thinkspeak_responses_total", status="cancelled") > before["cancelled"],
+        await poll(lambda: server.metric("thinkspeak_sessions_active") == 0, "the session being freed")
+        await poll(lambda: server.metric("thinkspeak_responses_total", status="cancelled") > before["cancelled"],
                    "the response being cancelled")
         return before
 
     before = asyncio.run(main())
-    assert metric(server, "thinkspeak_responses_total", status="cancelled") == before["cancelled"] + 1
-    assert metric(server, "thinkspeak_responses_total", status="completed") == before["completed"]
+    assert server.metric("thinkspeak_responses_total", status="cancelled") == before["cancelled"] + 1
+    assert server.metric("thinkspeak_responses_total", status="completed") == before["completed"]
 
 
 @pytest.fixture(scope="module")
