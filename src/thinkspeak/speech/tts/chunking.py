@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
 _CLAUSE_END = re.compile(r"[,;:]$|^[-\u2013\u2014]$")
 
 
 def split_sentences(text: str) -> list[str]:
     """Split on ., ! or ? followed by whitespace (decimals like 2.5 stay whole); whitespace is normalised."""
     normalised = " ".join(text.split())
-    return [part.strip() for part in _SENTENCE_END.split(normalised) if part.strip()]
+    parts, start = [], 0
+    for end in _SENTENCE_END.finditer(normalised):
+        parts.append(normalised[start : end.end()])
+        start = end.end()
+    parts.append(normalised[start:])
+    return [part.strip() for part in parts if part.strip()]
 
 
 def split_for_streaming(text: str, first_max_words: int = 6, min_rest_words: int = 3) -> list[str]:
