@@ -5,7 +5,7 @@ import pytest
 from speech_fixtures import SR, pad, speech_span
 
 from parts import needs_espeak
-from thinkspeak.speech.vad import SileroVAD
+from thinkspeak.speech.vad import SileroVAD, has_speech
 
 
 def _frame_probs(vad: SileroVAD, pcm: np.ndarray) -> np.ndarray:
@@ -52,3 +52,9 @@ def test_bad_frames_and_rates_are_refused():
     readonly.flags.writeable = False
     assert 0.0 <= vad.process(readonly) <= 1.0
     assert SileroVAD(8000).frame_samples == 256
+
+
+def test_has_speech_finds_speech_and_not_silence_or_faint_noise(one_two_three):
+    assert has_speech(pad(one_two_three, 1.0, 1.0))
+    assert not has_speech(np.zeros(SR, np.float32))
+    assert not has_speech(np.random.default_rng(0).normal(0, 0.003, SR).astype(np.float32))

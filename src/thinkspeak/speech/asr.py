@@ -28,6 +28,7 @@ import numpy as np
 
 from thinkspeak.audio.pcm import as_mono_float32
 from thinkspeak.speech.models import load_whisper
+from thinkspeak.speech.vad import has_speech
 from thinkspeak.speech.words import Word
 
 SAMPLE_RATE = 16000
@@ -42,6 +43,8 @@ LOOP_BLOCK_TOKENS = 4
 #: faster-whisper's defaults for dropping a window as silence (no_speech_threshold, log_prob_threshold).
 _NO_SPEECH_PROB = 0.6
 _NO_SPEECH_LOGPROB = -1.0
+#: above this no-speech probability a short window is also checked with Silero VAD; no speech -> no text.
+_NO_SPEECH_SUSPECT = 0.3
 #: decoding budget of a short window: Whisper's 448 tokens per 30 s, pro rata.
 _TOKENS_PER_S = 448 / 30
 #: the first timestamp token may say at most 1.0 s (faster-whisper's max_initial_timestamp; 20 ms steps).
@@ -184,6 +187,8 @@ class WhisperASR:
         sequence = result.sequences_ids[0]
         mean_logprob = result.scores[0] * len(sequence) / (len(sequence) + 1)  # as faster-whisper recovers it
         if result.no_speech_prob > _NO_SPEECH_PROB and mean_logprob <= _NO_SPEECH_LOGPROB:
+            return Transcript("", [])
+        if result.no_speech_prob > _NO_SPEECH_SUSPECT and not has_speech(audio):
             return Transcript("", [])
         if len(sequence) >= budget or repeats_back_to_back([t for t in sequence if t < tokenizer.eot],
                                                            LOOP_BLOCK_TOKENS):

@@ -46,3 +46,18 @@ class SileroVAD:
     def reset(self) -> None:
         """Forget the recurrent state before an unrelated stream."""
         self._model.reset()
+
+
+def has_speech(pcm: np.ndarray, sample_rate: int = 16000, threshold: float = 0.5) -> bool:
+    """True when any 32 ms frame of ``pcm`` scores at least ``threshold`` with a fresh Silero VAD stream.
+
+    A second opinion for ASR: Whisper's own no-speech probability sits near its 0.6 cut on digital silence
+    and hallucinates a sentence when it falls just under (seen: 0.595 -> "I'm not sure if I can do it.").
+    """
+    samples = as_mono_float32(pcm, "pcm")
+    vad = SileroVAD(sample_rate)
+    step = vad.frame_samples
+    for start in range(0, samples.size - step + 1, step):
+        if vad.process(samples[start : start + step]) >= threshold:
+            return True
+    return False
