@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from thinkspeak.model.tokens import MODES
+from thinkspeak.train.lora import LoraSpec
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 TRAINABLE = ("backbone", "adapter")
@@ -24,7 +25,14 @@ REPLACED = ("modes",)  # mappings that an extending recipe replaces instead of m
 
 @dataclass(frozen=True)
 class StageConfig:
-    """One stage: what data (modes, share of spoken questions), which weights train and for how long."""
+    """One stage: what data (modes, share of spoken questions), which weights train and for how long.
+
+    ``lora`` (a mapping ``targets``, ``rank``, ``alpha``, ``dropout``) trains the backbone through LoRA
+    factors instead of all its weights (:mod:`thinkspeak.train.lora`). ``global_batch`` fixes the number of
+    micro-batches per optimizer step summed over all processes (each process accumulates
+    ``global_batch / processes``), so runs on 1, 2 or N processes take the same steps; without it each
+    process accumulates ``grad_accum`` micro-batches.
+    """
 
     name: str
     steps: int
@@ -47,6 +55,8 @@ class StageConfig:
     eval_samples: int = 128
     max_minutes: float | None = None
     corpus: str | None = None
+    lora: LoraSpec | None = None
+    global_batch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,11 @@ def _build(cls, data: dict, where: str, **extra):
             if not 0 <= value <= hi or (name == "lr" and value == 0):
                 raise ValueError(f"{key} must be in {'(0' if name == 'lr' else '[0'}, {hi}], got {value!r}")
             value = float(value)
+        elif name == "global_batch":
+            if value is not None and (_check_type(key, value, int, "an int or null") < 1):
+                raise ValueError(f"{key} must be >= 1, got {value!r}")
+        elif name == "lora":
+            value = _lora_spec(key, value)
         elif name == "max_minutes":
             if value is not None:
                 _check_type(key, value, (int, float), "a number of minutes or null")
@@ -169,6 +184,25 @@ def _build(cls, data: dict, where: str, **extra):
     return cls(**kwargs, **extra)
 
 
+def _lora_spec(key: str, value) -> LoraSpec | None:
+    if value is None:
+        return None
+    _check_type(key, value, dict, "a mapping with targets (list of layer names), rank, alpha, dropout")
+    unknown = sorted(set(value) - {"targets", "rank", "alpha", "dropout"})
+    if unknown:
+        raise ValueError(f"{key} has unknown key(s) {unknown}; allowed: ['alpha', 'dropout', 'rank', 'targets']")
+    targets = value.get("targets")
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t for t in targets):
+        raise ValueError(f"{key}.targets must be a non-empty list of layer names like ['q_proj', 'v_proj'], "
+                         f"got {targets!r}")
+    rank = _check_type(f"{key}.rank", value.get("rank", 8), int, "an int >= 1")
+    alpha = _check_type(f"{key}.alpha", value.get("alpha", 2 * rank), (int, float), "a number > 0")
+    dropout = _check_type(f"{key}.dropout", value.get("dropout", 0.0), (int, float), "a number in [0, 1)")
+    if rank < 1 or alpha <= 0 or not 0 <= dropout < 1:
+        raise ValueError(f"{key} needs rank >= 1, alpha > 0 and dropout in [0, 1), got {value!r}")
+    return LoraSpec(tuple(targets), rank, float(alpha), float(dropout))
+
+
 def _no_default(f) -> bool:
     from dataclasses import MISSING
 
@@ -195,6 +229,10 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
         if "backbone" not in stage.train and stage.audio == 0:
             raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) trains only {list(stage.train)}, which "
                              f"learns only from spoken questions; set audio > 0 or add 'backbone' to train")
+    for i, stage in enumerate(stages):
+        if stage.lora is not None and "backbone" not in stage.train:
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets lora but does not train the "
+                             f"backbone (train: {list(stage.train)}); add 'backbone' to train or drop lora")
     names = [s.name for s in stages]
     if len(set(names)) != len(names):
         raise ValueError(f"recipe {source}: stage names must be unique, got {names}")

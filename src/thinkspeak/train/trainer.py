@@ -41,6 +41,7 @@ from thinkspeak.train.batches import Batch, EpochPlan, bucket_batches, collate, 
 from thinkspeak.train.corpus import MathSample, read_samples
 from thinkspeak.train.examples import encode_samples
 from thinkspeak.train.features import FeatureStore, precompute_features, whisper_store
+from thinkspeak.train.lora import add_lora, merged_state_dict
 from thinkspeak.train.recipe import Recipe, StageConfig
 
 log = logging.getLogger("thinkspeak.train")
@@ -256,6 +257,9 @@ def train_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False, only:
         if bad:
             raise ValueError(f"stages {bad} are not in recipe {recipe.name!r}; its stages are {names}")
     accelerator = Accelerator(mixed_precision=_mixed_precision(recipe))
+    for stage in recipe.stages:
+        if not only or stage.name in only:
+            accumulation(stage, accelerator.num_processes)
     setup_logging(out, accelerator.is_main_process)
     if accelerator.is_main_process:
         (out / "recipe.json").write_text(json.dumps(_recipe_dict(recipe), indent=2) + "\n")
@@ -280,6 +284,17 @@ def train_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False, only:
                                    progress=progress))
         previous = final
     return results
+
+
+def accumulation(stage: StageConfig, processes: int) -> int:
+    """Micro-batches each process accumulates per optimizer step: ``global_batch / processes`` when the stage
+    fixes a global batch (which the process count must divide), else ``grad_accum``."""
+    if stage.global_batch is None:
+        return stage.grad_accum
+    if stage.global_batch % processes:
+        raise ValueError(f"stage {stage.name!r}: global_batch {stage.global_batch} must be divisible by the number "
+                         f"of processes, got {processes} processes")
+    return stage.global_batch // processes
 
 
 def _recipe_dict(recipe: Recipe) -> dict:
@@ -322,8 +337,14 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
         accelerator.wait_for_everyone()
     thinker.train()
     params = set_trainable(thinker, stage.train)
+    if stage.lora is not None:
+        add_lora(thinker.model, stage.lora)
+        params = [p for p in thinker.parameters() if p.requires_grad]
     store = _feature_store(recipe, stage, corpus, {s.id for s in samples} | {s.id for s in valid}, accelerator)
-    data = StageData(thinker, recipe, stage, samples, store, accelerator.process_index, accelerator.num_processes)
+    # With a global batch, batches are indexed globally (as one process would read them), see _optimizer_step.
+    rank, world = ((0, 1) if stage.global_batch is not None
+                   else (accelerator.process_index, accelerator.num_processes))
+    data = StageData(thinker, recipe, stage, samples, store, rank, world)
     valid_batches = _valid_batches(thinker, recipe, stage, valid, store)
 
     loss_module = WeightedLMLoss(thinker)
@@ -379,6 +400,8 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     final = stage_dir / FINAL
     accelerator.wait_for_everyone()
     state = accelerator.get_state_dict(loss_module)  # every process takes part (gathers FSDP shards)
+    if stage.lora is not None and accelerator.is_main_process:
+        state = merged_state_dict(state, stage.lora)
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(loss_module).thinker
         unwrapped.config.trained_with = {**unwrapped.config.trained_with,
@@ -396,15 +419,19 @@ def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageD
     """One optimizer step over ``grad_accum`` micro-batches; returns (mean loss, tokens processed)."""
     total_loss = 0.0
     tokens = 0
-    for k in range(stage.grad_accum):
-        batch = data.batch(prog.micro).to(accelerator.device)
+    accum = accumulation(stage, accelerator.num_processes)
+    for k in range(accum):
+        # global batch: step s reads global micro-batches s*G .. s*G+G-1, process r every world-th from r
+        micro = (prog.micro if stage.global_batch is None
+                 else prog.step * stage.global_batch + k * accelerator.num_processes + accelerator.process_index)
+        batch = data.batch(micro).to(accelerator.device)
         prog.micro += 1
-        sync = k == stage.grad_accum - 1
+        sync = k == accum - 1
         with (nullcontext() if sync else accelerator.no_sync(loss_module)), accelerator.autocast():
             loss_sum, weight_sum = loss_module(batch.input_ids, batch.attention_mask, batch.weights, batch.features)
             loss = loss_sum / weight_sum.clamp_min(1e-9)
-        accelerator.backward(loss / stage.grad_accum)
-        total_loss += float(loss.detach()) / stage.grad_accum
+        accelerator.backward(loss / accum)
+        total_loss += loss.detach().float() / accum
         tokens += batch.tokens
     if stage.clip > 0:
         accelerator.clip_grad_norm_(loss_module.parameters(), stage.clip)
@@ -412,7 +439,8 @@ def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageD
         group["lr"] = lr
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    return total_loss, tokens * accelerator.num_processes
+    mean_loss = float(accelerator.reduce(total_loss.reshape(1), reduction="mean"))  # over processes
+    return mean_loss, tokens * accelerator.num_processes
 
 
 def _valid_batches(thinker: Thinker, recipe: Recipe, stage: StageConfig, valid: list[MathSample],
