@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from thinkspeak.model.tokens import MODES
+from thinkspeak.train.dpo import DpoSpec
 from thinkspeak.train.lora import LoraSpec
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
@@ -31,7 +32,8 @@ class StageConfig:
     factors instead of all its weights (:mod:`thinkspeak.train.lora`). ``global_batch`` fixes the number of
     micro-batches per optimizer step summed over all processes (each process accumulates
     ``global_batch / processes``), so runs on 1, 2 or N processes take the same steps; without it each
-    process accumulates ``grad_accum`` micro-batches.
+    process accumulates ``grad_accum`` micro-batches. ``dpo`` makes the stage journey learning's preference
+    step (:mod:`thinkspeak.train.dpo`): ``max_batch`` pairs per micro-batch, decoded in the one mode of ``modes``.
     """
 
     name: str
@@ -57,6 +59,7 @@ class StageConfig:
     corpus: str | None = None
     lora: LoraSpec | None = None
     global_batch: int | None = None
+    dpo: DpoSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ def _build(cls, data: dict, where: str, **extra):
                 raise ValueError(f"{key} must be >= 1, got {value!r}")
         elif name == "lora":
             value = _lora_spec(key, value)
+        elif name == "dpo":
+            value = _dpo_spec(key, value)
         elif name == "max_minutes":
             if value is not None:
                 _check_type(key, value, (int, float), "a number of minutes or null")
@@ -203,6 +208,27 @@ def _lora_spec(key: str, value) -> LoraSpec | None:
     return LoraSpec(tuple(targets), rank, float(alpha), float(dropout))
 
 
+def _dpo_spec(key: str, value) -> DpoSpec | None:
+    if value is None:
+        return None
+    known = {f.name: f.default for f in fields(DpoSpec)}
+    _check_type(key, value, dict, f"a mapping with keys from {sorted(known)}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"{key} has unknown key(s) {unknown}; allowed: {sorted(known)}")
+    for name in ("questions", "samples", "pairs", "max_steps"):
+        if name in value and _check_type(f"{key}.{name}", value[name], int, "an int >= 1") < 1:
+            raise ValueError(f"{key}.{name} must be an int >= 1, got {value[name]!r}")
+    for name, lo, hi in (("temperature", 0.0, float("inf")), ("top_p", 0.0, 1.0), ("beta", 0.0, float("inf"))):
+        if name in value:
+            v = _check_type(f"{key}.{name}", value[name], (int, float), "a number")
+            if not (lo < v <= hi):
+                raise ValueError(f"{key}.{name} must be in ({lo}, {hi}], got {v!r}")
+    if value.get("reference") is not None:
+        _check_type(f"{key}.reference", value["reference"], str, "a Thinker folder path or null")
+    return DpoSpec(**{k: float(v) if isinstance(known[k], float) else v for k, v in value.items()})
+
+
 def _no_default(f) -> bool:
     from dataclasses import MISSING
 
@@ -230,6 +256,10 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
             raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) trains only {list(stage.train)}, which "
                              f"learns only from spoken questions; set audio > 0 or add 'backbone' to train")
     for i, stage in enumerate(stages):
+        if stage.dpo is not None and (len(stage.modes) != 1 or "asr" in stage.modes or stage.audio > 0):
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets dpo, which decodes typed questions "
+                             f"in one mode: modes must name one of tis/think-first/no-think and audio be 0, got "
+                             f"modes {stage.modes} and audio {stage.audio}")
         if stage.lora is not None and "backbone" not in stage.train:
             raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets lora but does not train the "
                              f"backbone (train: {list(stage.train)}); add 'backbone' to train or drop lora")
