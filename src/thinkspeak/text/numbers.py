@@ -16,6 +16,13 @@ inside an ASR transcript ("the answer is one hundred and twenty three" -> "the a
   "three and a half", "seven over two", "fifty percent", "four dollars and fifty cents".
   Integers print without separators, decimals keep their spoken digits, fractions print as ``n/d``,
   mixed numbers as a decimal when exact (else ``n/d``), money as ``$D.CC``, percents as ``N%``.
+
+Libraries do the common part: inflect writes cardinals and ordinals (American form: no "and", no commas),
+text2num reads spoken integers (tests/text/test_numbers.py checks inflect against num2words and text2num
+against this module over the corpus' range). What they lack stays here: decimals read digit by digit,
+fractions and their denominators, mixed numbers, money, clock times, percents, signs, written digits in
+running text, scales above the billions for reading, and the stricter English grammar where text2num is
+lenient ("forty and seven" is two numbers).
 """
 
 from __future__ import annotations
