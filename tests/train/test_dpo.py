@@ -20,6 +20,7 @@ from thinkspeak.model.tokenizer import train_tokenizer
 from thinkspeak.train.corpus import read_samples
 from thinkspeak.train.dpo import (
     PAIRS_FILE,
+    DPOLoss,
     DpoSpec,
     Pair,
     collate_pairs,
@@ -29,7 +30,7 @@ from thinkspeak.train.dpo import (
 )
 from thinkspeak.train.examples import encode_samples, target_ids
 from thinkspeak.train.recipe import recipe_from_dict
-from thinkspeak.train.trainer import train_recipe
+from thinkspeak.train.trainer import WeightedLMLoss, train_recipe
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,25 @@ def test_dpo_stage_raises_the_margin_against_a_frozen_reference(corpus, init_dir
                                                  start.state_dict().values(), strict=True))
 
 
+def test_nll_term_adds_the_chosen_streams_sft_loss(corpus):
+    """DPO + NLL (Pang et al. 2024): at policy == reference the pair loss is log 2 + nll * the chosen SFT loss."""
+    thinker = tiny_thinker()
+    pairs = stream_pairs(thinker, corpus)[:3]
+    ref = reference_logps(thinker, pairs, thinker.ids, 0.1)
+    b = collate_pairs(pairs, thinker.ids, 0.1, torch.cat([ref[:, 0], ref[:, 1]]))
+    with torch.no_grad():
+        plain, n = DPOLoss(thinker, 0.1)(*b.inputs())
+        mixed, _ = DPOLoss(thinker, 0.1, nll=0.5)(*b.inputs())
+        sft_sum, sft_w = WeightedLMLoss(thinker)(b.input_ids[:3], b.attention_mask[:3], b.weights[:3])
+    assert float(plain) == pytest.approx(3 * math.log(2), abs=1e-4) and float(n) == 3
+    per_row = [WeightedLMLoss(thinker)(b.input_ids[i:i + 1], b.attention_mask[i:i + 1], b.weights[i:i + 1])
+               for i in range(3)]
+    with torch.no_grad():
+        expected = sum(float(s / w) for s, w in per_row)
+    assert float(mixed - plain) == pytest.approx(0.5 * expected, rel=1e-4)
+    assert float(sft_sum / sft_w) > 0
+
+
 def test_sampling_uses_the_batched_decoder_and_pairs_right_with_wrong(corpus):
     thinker = tiny_thinker()
     questions = read_samples(corpus, "train")[:2]
@@ -119,6 +139,7 @@ def test_reference_with_another_vocabulary_fails_before_sampling(corpus, init_di
     ({"dpo": {"samples": 0}}, r"dpo.samples must be an int >= 1"),
     ({"dpo": {"top_p": 1.5}}, r"dpo.top_p must be in"),
     ({"dpo": {"gamma": 1}}, "unknown key"),
+    ({"dpo": {"nll": -1}}, r"dpo.nll must be a number >= 0"),
 ])
 def test_bad_dpo_recipes_are_rejected(stage, match):
     data = dpo_recipe("c", "i")

@@ -39,7 +39,9 @@ PAIRS_FILE = "pairs.pt"
 @dataclass(frozen=True)
 class DpoSpec:
     """``questions`` training questions, ``samples`` decodes each (``temperature``, ``top_p``, at most
-    ``max_steps`` tokens), ``pairs`` preference pairs at most per question, DPO ``beta``; ``reference``: a
+    ``max_steps`` tokens), ``pairs`` preference pairs at most per question, DPO ``beta``; ``nll``: weight of
+    the chosen streams' SFT loss added to the DPO loss (Pang et al. 2024, "Iterative Reasoning Preference
+    Optimization": DPO + NLL on self-generated right/wrong reasoning; 0 is plain DPO); ``reference``: a
     Thinker folder to hold fixed (None: the model the stage starts from)."""
 
     questions: int = 200
@@ -49,6 +51,7 @@ class DpoSpec:
     top_p: float = 0.95
     max_steps: int = 384
     beta: float = 0.1
+    nll: float = 0.0
     reference: str | None = None
 
 
@@ -149,18 +152,22 @@ def sequence_logps(thinker, input_ids, attention_mask, weights, features=()) -> 
 
 
 class DPOLoss(nn.Module):
-    """``(sum of the pairs' DPO losses, number of pairs)``, the shape of :class:`WeightedLMLoss`'s output."""
+    """``(sum of the pairs' losses, number of pairs)``, the shape of :class:`WeightedLMLoss`'s output. A pair's
+    loss is its DPO loss plus ``nll`` times the chosen stream's mean weighted token loss (its SFT loss)."""
 
-    def __init__(self, thinker, beta: float):
+    def __init__(self, thinker, beta: float, nll: float = 0.0):
         super().__init__()
         self.thinker = thinker
         self.beta = beta
+        self.nll = nll
 
     def forward(self, input_ids, attention_mask, weights, features, reference) -> tuple[torch.Tensor, torch.Tensor]:
         logps = sequence_logps(self.thinker, input_ids, attention_mask, weights, features)
         n = logps.shape[0] // 2
         margin = (logps[:n] - reference[:n]) - (logps[n:] - reference[n:])
         losses = -F.logsigmoid(self.beta * margin)
+        if self.nll:
+            losses = losses - self.nll * logps[:n] / weights[:n, 1:].sum(-1).clamp_min(1e-9)
         return losses.sum(), torch.tensor(float(n), device=losses.device)
 
 

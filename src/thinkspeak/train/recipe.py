@@ -224,6 +224,8 @@ def _dpo_spec(key: str, value) -> DpoSpec | None:
             v = _check_type(f"{key}.{name}", value[name], (int, float), "a number")
             if not (lo < v <= hi):
                 raise ValueError(f"{key}.{name} must be in ({lo}, {hi}], got {v!r}")
+    if "nll" in value and _check_type(f"{key}.nll", value["nll"], (int, float), "a number >= 0") < 0:
+        raise ValueError(f"{key}.nll must be a number >= 0, got {value['nll']!r}")
     if value.get("reference") is not None:
         _check_type(f"{key}.reference", value["reference"], str, "a Thinker folder path or null")
     return DpoSpec(**{k: float(v) if isinstance(known[k], float) else v for k, v in value.items()})

@@ -356,7 +356,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     if stage.dpo is not None:
         data = PairData(pairs, reference, thinker.ids, stage.pad_weight, stage.max_batch, recipe.seed, rank, world,
                         stage.name)
-        loss_module, valid_batches = DPOLoss(thinker, stage.dpo.beta), []
+        loss_module, valid_batches = DPOLoss(thinker, stage.dpo.beta, stage.dpo.nll), []
     else:
         store = _feature_store(recipe, stage, corpus, {s.id for s in samples} | {s.id for s in valid}, accelerator)
         data = StageData(thinker, recipe, stage, samples, store, rank, world)
