@@ -6,9 +6,13 @@ rule. Printed per model: accuracy with correct/total and its binomial standard e
 and median step of the first spoken token; then the paired difference after - before with its standard
 error over the same items (the baseline is the model DPO started from). Each model's items.jsonl and
 summary.json go under ``--out/<label>``; ``--reuse`` reads a label's finished summary instead of decoding again.
+``--run`` (the DPO run directory) also prints the sampling counts and, on the stage's own preference pairs,
+the final model's DPO margin and how the chosen and rejected streams' log-probabilities moved from the
+reference's (bf16 autocast, as the reference's were computed on this CPU).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_dpo.py --data data/math-text \\
-        --after runs/journey-dpo/export [--before DIR] [--limit 50] [--input text|audio] [--out runs/bench-dpo]
+        --after runs/journey-dpo/export [--before DIR] [--limit 50] [--input text|audio] [--out runs/bench-dpo] \
+        [--run runs/journey-dpo]
 """
 
 from __future__ import annotations
@@ -48,6 +52,29 @@ def report(label: str, rows: list[dict]) -> None:
           f"{statistics.median(steps):g}, max {max(steps)} ({n - len(steps)} said nothing)")
 
 
+@torch.no_grad()
+def pair_margins(run: Path) -> None:
+    from thinkspeak.model.thinker import Thinker
+    from thinkspeak.train.dpo import PAIRS_FILE, Pair, collate_pairs, sequence_logps
+
+    saved = torch.load(run / "dpo" / PAIRS_FILE, weights_only=False)
+    pairs, ref = [Pair(**d) for d in saved["pairs"]], saved["reference"]
+    thinker = Thinker.load(run / "dpo" / "final")
+    rows = []
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not torch.cuda.is_available()):
+        for i in range(0, len(pairs), 16):
+            b = collate_pairs(pairs[i:i + 16], thinker.ids, 0.1)
+            lp = sequence_logps(thinker, b.input_ids, b.attention_mask, b.weights)
+            n = len(pairs[i:i + 16])
+            rows.append(torch.stack([lp[:n], lp[n:]], 1))
+    moved = torch.cat(rows) - ref
+    margin = moved[:, 0] - moved[:, 1]
+    print(f"{run}: sampling {saved['counts']}")
+    print(f"{'':>8}  on its {len(pairs)} pairs: margin mean {margin.mean():.1f} nats (0 at the start), "
+          f"{100 * (margin > 0).float().mean():.0f}% > 0; chosen log-prob {moved[:, 0].mean():+.2f}, "
+          f"rejected {moved[:, 1].mean():+.2f} nats vs the reference")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="corpus folder (contract 2) with a test split")
@@ -59,6 +86,7 @@ def main() -> None:
     ap.add_argument("--out", default="runs/bench-dpo")
     ap.add_argument("--reuse", action="store_true", help="read finished summaries instead of decoding again")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--run", default=None, help="DPO run directory: also print its pairs' margins")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -73,6 +101,8 @@ def main() -> None:
     se = statistics.stdev(diffs) / math.sqrt(len(diffs))
     print(f"after - before: {100 * statistics.mean(diffs):+.1f} points +- {100 * se:.1f} (paired SE over "
           f"{len(diffs)} items; {diffs.count(1)} newly right, {diffs.count(-1)} newly wrong)")
+    if args.run:
+        pair_margins(Path(args.run))
 
 
 if __name__ == "__main__":
