@@ -200,3 +200,43 @@ def test_find_numbers_reads_words_and_digits_alike(n: int) -> None:
 
     assert [s.value for s in find_numbers(f"it is {n}.")] == [n]
     assert [s.value for s in find_numbers(f"it is {number_to_words(n)}.")] == [n]
+
+
+# The corpus says integers below a billion (answers, operands, money); the libraries must agree there.
+CORPUS_INTS = st.integers(min_value=0, max_value=10**9 - 1)
+
+
+@given(CORPUS_INTS)
+def test_inflect_agrees_with_num2words_over_the_corpus_range(n: int) -> None:
+    """number_to_words is inflect's American form; num2words (British, "and" + commas) says the same words."""
+    from num2words import num2words
+
+    british = num2words(n).replace(",", "").replace(" and ", " ")
+    assert number_to_words(n) == british
+    assert ordinal_words(n + 1) == num2words(n + 1, to="ordinal").replace(",", "").replace(" and ", " ")
+
+
+@given(CORPUS_INTS, st.sampled_from(["", " and"]))
+def test_text2num_reads_what_number_to_words_says(n: int, and_word: str) -> None:
+    """words_to_digits' integer grammar is text2num's: both read the corpus' spoken integers the same,
+    with or without the British "and" after hundreds."""
+    from text_to_num import text2num
+
+    words = re.sub(r"hundred (?!thousand|million)", f"hundred{and_word} ", number_to_words(n))
+    assert text2num(words, "en") == n
+    assert words_to_digits(words) == str(n)
+
+
+@pytest.mark.parametrize(
+    ("heard", "digits"),
+    [
+        ("forty and seven", "40 and 7"),
+        ("two million thousand", "2000000 thousand"),
+        ("four million three billion", "4000003 billion"),
+        ("zero eleven", "0 11"),
+        ("one trillion and five", "1000000000005"),
+        ("one quadrillion million", "1000000000000000 million"),
+    ],
+)
+def test_where_text2num_is_too_lenient(heard: str, digits: str) -> None:
+    assert words_to_digits(heard) == digits

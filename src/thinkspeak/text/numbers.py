@@ -16,6 +16,13 @@ inside an ASR transcript ("the answer is one hundred and twenty three" -> "the a
   "three and a half", "seven over two", "fifty percent", "four dollars and fifty cents".
   Integers print without separators, decimals keep their spoken digits, fractions print as ``n/d``,
   mixed numbers as a decimal when exact (else ``n/d``), money as ``$D.CC``, percents as ``N%``.
+
+Libraries do the common part: inflect writes cardinals and ordinals (American form: no "and", no commas),
+text2num reads spoken integers (tests/text/test_numbers.py checks inflect against num2words and text2num
+against this module over the corpus' range). What they lack stays here: decimals read digit by digit,
+fractions and their denominators, mixed numbers, money, clock times, percents, signs, written digits in
+running text, scales above the billions for reading, and the stricter English grammar where text2num is
+lenient ("forty and seven" is two numbers).
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
+
+import inflect
+from text_to_num import text2num
 
 UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
          "sixteen seventeen eighteen nineteen").split()
@@ -32,67 +43,33 @@ TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 SCALES = ("thousand", "million", "billion", "trillion", "quadrillion", "quintillion")
 MAX_ABS = 10 ** (3 * (len(SCALES) + 1))
 
-_ORDINAL_UNITS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-                  "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth").split()
-_ORDINAL_TENS = "_ _ twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
-
-# Denominators said with an ordinal word ("two fifths"); any other denominator is said with "over".
-_DENOMINATOR_WORDS: dict[int, tuple[str, str]] = {2: ("half", "halves"), 4: ("quarter", "quarters")}
-for _d in (3, *range(5, 20)):
-    _DENOMINATOR_WORDS[_d] = (_ORDINAL_UNITS[_d], _ORDINAL_UNITS[_d] + "s")
-for _d in range(20, 100, 10):
-    _DENOMINATOR_WORDS[_d] = (_ORDINAL_TENS[_d // 10], _ORDINAL_TENS[_d // 10] + "s")
-_DENOMINATOR_WORDS[100] = ("hundredth", "hundredths")
-_DENOMINATOR_WORDS[1000] = ("thousandth", "thousandths")
+_INFLECT = inflect.engine()
 
 
-def _below_thousand(n: int) -> list[str]:
-    words: list[str] = []
-    hundreds, rest = divmod(n, 100)
-    if hundreds:
-        words += [UNITS[hundreds], "hundred"]
-    if rest >= 20:
-        tens, unit = divmod(rest, 10)
-        words.append(TENS[tens] + (f"-{UNITS[unit]}" if unit else ""))
-    elif rest or not words:
-        words.append(UNITS[rest])
-    return words
-
-
+@lru_cache(maxsize=1 << 16)
 def _int_words(n: int) -> str:
+    """Cardinal words in American style (no "and", no commas), written by inflect."""
     if abs(n) >= MAX_ABS:
         raise ValueError(f"value must have absolute value below 10**{3 * (len(SCALES) + 1)}, got {n}")
     if n < 0:
         return "negative " + _int_words(-n)
-    if n == 0:
-        return "zero"
-    groups: list[str] = []
-    scale = 0
-    while n:
-        n, group = divmod(n, 1000)
-        if group:
-            words = _below_thousand(group)
-            if scale:
-                words.append(SCALES[scale - 1])
-            groups.insert(0, " ".join(words))
-        scale += 1
-    return " ".join(groups)
+    return _INFLECT.number_to_words(n, andword="", comma="", zero="zero")
 
 
 def ordinal_words(n: int) -> str:
-    """``21 -> 'twenty-first'``, ``100 -> 'one hundredth'``."""
+    """``21 -> 'twenty-first'``, ``100 -> 'one hundredth'`` (inflect's ordinal of the cardinal words)."""
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
-    words = _int_words(n)
-    head, sep, last = words.rpartition(" ")
-    stem, hyphen, unit = last.rpartition("-")
-    if unit in UNITS:
-        unit = _ORDINAL_UNITS[UNITS.index(unit)]
-    elif unit in TENS:
-        unit = _ORDINAL_TENS[TENS.index(unit)]
-    else:
-        unit += "th"
-    return f"{head}{sep}{stem}{hyphen}{unit}"
+    return _INFLECT.ordinal(_int_words(n))
+
+
+_ORDINAL_UNITS = [_INFLECT.ordinal(w) for w in UNITS]
+
+# Denominators said with an ordinal word ("two fifths"); any other denominator is said with "over".
+_DENOMINATOR_WORDS: dict[int, tuple[str, str]] = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+for _d in (3, *range(5, 20), *range(20, 100, 10), 100, 1000):
+    _ordinal = ordinal_words(_d).removeprefix("one ")
+    _DENOMINATOR_WORDS[_d] = (_ordinal, _ordinal + "s")
 
 
 def _decimal_words(d: Decimal) -> str:
@@ -300,53 +277,64 @@ def _digit_value(tok: _Tok) -> Decimal | None:
     return None
 
 
-def _parse_integer(text: str, toks: list[_Tok], i: int) -> tuple[int, int, int] | None:
-    """Cardinal words from token i: returns (value, next index, smallest scale used) or None.
+_INTEGER_WORDS = frozenset(_UNIT_VALUES) | {"hundred", *SCALES, "and", "a"}
+# text2num reads cardinals up to the billions; the scales above (trillion...) join its groups here.
+_HIGH_SCALES = {w: v for w, v in _SCALE_VALUES.items() if v > 10**9}
 
-    Grammar: groups below one thousand ("[unit|teen] hundred [and] [tens[-unit] | unit | teen]"),
-    each followed by a strictly decreasing scale word; "a hundred"/"a thousand" are accepted.
+
+def _may_follow(words: list[str], word: str) -> bool:
+    """Where text2num is more lenient than English: "and" only after "hundred" or a scale ("forty and
+    seven" is two numbers), "hundred" or a scale word only after a number word ("two million thousand"
+    is not one number), scales strictly decreasing ("four million three billion" is two numbers)."""
+    prev = words[-1] if words else None
+    if word == "and":
+        return prev in ("hundred", *SCALES)
+    if word == "hundred":
+        return prev in _UNIT_VALUES or prev == "a"
+    if word in SCALES:
+        larger = all(_SCALE_VALUES[word] < _SCALE_VALUES[w] for w in words if w in _SCALE_VALUES)
+        return larger and (prev in _UNIT_VALUES or prev in ("hundred", "a"))
+    return True
+
+
+def _longest_text2num(words: list[str], start: int) -> tuple[int, int]:
+    """The longest run ``words[start:end]`` that text2num reads as one cardinal: (value, end). A single
+    number word always reads, so there is one."""
+    for end in range(len(words), start + 1, -1):
+        try:
+            return text2num(" ".join(words[start:end]), "en"), end
+        except ValueError:
+            continue
+    return text2num(words[start], "en"), start + 1
+
+
+def _parse_integer(text: str, toks: list[_Tok], i: int) -> tuple[int, int, int] | None:
+    """Cardinal words from token i: returns (value, next index, smallest scale ending the phrase) or None.
+
+    The grammar is text2num's ("one hundred and twenty three", "twenty-five", "fifteen hundred and six");
+    a phrase starts with a number word or "a hundred"/"a thousand"; trillions to quintillions (beyond
+    text2num) are strictly decreasing scales over groups below one thousand, each optionally followed by
+    "and" before the next group.
     """
-    total, group, k = 0, 0, i
-    last = None  # kind of the last token: unit, teen, tens, hundred, scale
-    last_scale = MAX_ABS
-    while k < len(toks) and (k == i or _joined(text, toks, k)):
-        w = toks[k].low
-        if w == "and" and last in ("hundred", "scale") and k + 1 < len(toks) and _joined(text, toks, k + 1) \
-                and toks[k + 1].low in _UNIT_VALUES and toks[k + 1].low != "zero":
-            k += 1
-            continue
-        if w == "a" and k == i and k + 1 < len(toks) and _joined(text, toks, k + 1) \
-                and toks[k + 1].low in ("hundred", *SCALES):
-            group, last = 1, "unit"
-            k += 1
-            continue
-        if w in _UNIT_VALUES:
-            v = _UNIT_VALUES[w]
-            kind = "unit" if v < 10 else "teen" if v < 20 else "tens"
-            if v == 0 and last is not None:
-                break
-            ok = last in (None, "hundred", "scale") or (last == "tens" and kind == "unit" and v > 0)
-            if not ok:
-                break
-            group += v
-            last = kind
-        elif w == "hundred":
-            if last not in ("unit", "teen", "tens") or group == 0 or group >= 100:
-                break
-            group *= 100
-            last = "hundred"
-        elif w in _SCALE_VALUES:
-            scale = _SCALE_VALUES[w]
-            if last is None or last == "scale" or group == 0 or scale >= last_scale:
-                break
-            total += group * scale
-            group, last, last_scale = 0, "scale", scale
-        else:
-            break
-        k += 1
-    if last is None:
+    words: list[str] = []
+    while i + len(words) < len(toks) and (not words or _joined(text, toks, i + len(words))) \
+            and toks[i + len(words)].low in _INTEGER_WORDS and _may_follow(words, toks[i + len(words)].low):
+        words.append(toks[i + len(words)].low)
+    if not words or (words[0] not in _UNIT_VALUES and words[:2] not in (["a", "hundred"], *(["a", s] for s in SCALES))):
         return None
-    return total + group, k, last_scale if last == "scale" and group == 0 else 1
+    if words[0] == "zero":  # text2num reads "zero eleven" as 11
+        return 0, i + 1, 1
+    words[0] = "one" if words[0] == "a" else words[0]
+    total, start, last_scale = 0, 0, MAX_ABS
+    while True:
+        value, end = _longest_text2num(words, start)
+        scale = _HIGH_SCALES.get(words[end]) if end < len(words) else None
+        if scale is None or not 0 < value < 1000 or scale >= last_scale:
+            return total + value, i + end, _SCALE_VALUES.get(words[end - 1], 1)
+        total, last_scale = total + value * scale, scale
+        start = end + 1 + (words[end + 1:end + 2] == ["and"])
+        if start >= len(words) or words[start] not in _UNIT_VALUES or words[start] == "zero":
+            return total, i + end + 1, scale
 
 
 def _parse_point_digits(text: str, toks: list[_Tok], k: int) -> tuple[str, int] | None:

@@ -116,6 +116,10 @@ class Batch:
         return Batch(self.input_ids.to(device), self.attention_mask.to(device), self.weights.to(device),
                      [f.to(device) for f in self.features])
 
+    def inputs(self) -> tuple:
+        """The loss module's arguments."""
+        return (self.input_ids, self.attention_mask, self.weights, self.features)
+
 
 def collate(examples: Sequence[Example], pad_id: int,
             load_features: Callable[[str], torch.Tensor] | None = None) -> Batch:

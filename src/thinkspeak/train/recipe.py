@@ -16,6 +16,8 @@ from pathlib import Path
 import yaml
 
 from thinkspeak.model.tokens import MODES
+from thinkspeak.train.dpo import DpoSpec
+from thinkspeak.train.lora import LoraSpec
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 TRAINABLE = ("backbone", "adapter")
@@ -24,7 +26,15 @@ REPLACED = ("modes",)  # mappings that an extending recipe replaces instead of m
 
 @dataclass(frozen=True)
 class StageConfig:
-    """One stage: what data (modes, share of spoken questions), which weights train and for how long."""
+    """One stage: what data (modes, share of spoken questions), which weights train and for how long.
+
+    ``lora`` (a mapping ``targets``, ``rank``, ``alpha``, ``dropout``) trains the backbone through LoRA
+    factors instead of all its weights (:mod:`thinkspeak.train.lora`). ``global_batch`` fixes the number of
+    micro-batches per optimizer step summed over all processes (each process accumulates
+    ``global_batch / processes``), so runs on 1, 2 or N processes take the same steps; without it each
+    process accumulates ``grad_accum`` micro-batches. ``dpo`` makes the stage journey learning's preference
+    step (:mod:`thinkspeak.train.dpo`): ``max_batch`` pairs per micro-batch, decoded in the one mode of ``modes``.
+    """
 
     name: str
     steps: int
@@ -47,6 +57,9 @@ class StageConfig:
     eval_samples: int = 128
     max_minutes: float | None = None
     corpus: str | None = None
+    lora: LoraSpec | None = None
+    global_batch: int | None = None
+    dpo: DpoSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,13 @@ def _build(cls, data: dict, where: str, **extra):
             if not 0 <= value <= hi or (name == "lr" and value == 0):
                 raise ValueError(f"{key} must be in {'(0' if name == 'lr' else '[0'}, {hi}], got {value!r}")
             value = float(value)
+        elif name == "global_batch":
+            if value is not None and (_check_type(key, value, int, "an int or null") < 1):
+                raise ValueError(f"{key} must be >= 1, got {value!r}")
+        elif name == "lora":
+            value = _lora_spec(key, value)
+        elif name == "dpo":
+            value = _dpo_spec(key, value)
         elif name == "max_minutes":
             if value is not None:
                 _check_type(key, value, (int, float), "a number of minutes or null")
@@ -169,6 +189,48 @@ def _build(cls, data: dict, where: str, **extra):
     return cls(**kwargs, **extra)
 
 
+def _lora_spec(key: str, value) -> LoraSpec | None:
+    if value is None:
+        return None
+    _check_type(key, value, dict, "a mapping with targets (list of layer names), rank, alpha, dropout")
+    unknown = sorted(set(value) - {"targets", "rank", "alpha", "dropout"})
+    if unknown:
+        raise ValueError(f"{key} has unknown key(s) {unknown}; allowed: ['alpha', 'dropout', 'rank', 'targets']")
+    targets = value.get("targets")
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) and t for t in targets):
+        raise ValueError(f"{key}.targets must be a non-empty list of layer names like ['q_proj', 'v_proj'], "
+                         f"got {targets!r}")
+    rank = _check_type(f"{key}.rank", value.get("rank", 8), int, "an int >= 1")
+    alpha = _check_type(f"{key}.alpha", value.get("alpha", 2 * rank), (int, float), "a number > 0")
+    dropout = _check_type(f"{key}.dropout", value.get("dropout", 0.0), (int, float), "a number in [0, 1)")
+    if rank < 1 or alpha <= 0 or not 0 <= dropout < 1:
+        raise ValueError(f"{key} needs rank >= 1, alpha > 0 and dropout in [0, 1), got {value!r}")
+    return LoraSpec(tuple(targets), rank, float(alpha), float(dropout))
+
+
+def _dpo_spec(key: str, value) -> DpoSpec | None:
+    if value is None:
+        return None
+    known = {f.name: f.default for f in fields(DpoSpec)}
+    _check_type(key, value, dict, f"a mapping with keys from {sorted(known)}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"{key} has unknown key(s) {unknown}; allowed: {sorted(known)}")
+    for name in ("questions", "samples", "pairs", "max_steps"):
+        if name in value and _check_type(f"{key}.{name}", value[name], int, "an int >= 1") < 1:
+            raise ValueError(f"{key}.{name} must be an int >= 1, got {value[name]!r}")
+    for name, lo, hi in (("temperature", 0.0, float("inf")), ("top_p", 0.0, 1.0), ("beta", 0.0, float("inf"))):
+        if name in value:
+            v = _check_type(f"{key}.{name}", value[name], (int, float), "a number")
+            if not (lo < v <= hi):
+                raise ValueError(f"{key}.{name} must be in ({lo}, {hi}], got {v!r}")
+    if "nll" in value and _check_type(f"{key}.nll", value["nll"], (int, float), "a number >= 0") < 0:
+        raise ValueError(f"{key}.nll must be a number >= 0, got {value['nll']!r}")
+    if value.get("reference") is not None:
+        _check_type(f"{key}.reference", value["reference"], str, "a Thinker folder path or null")
+    return DpoSpec(**{k: float(v) if isinstance(known[k], float) else v for k, v in value.items()})
+
+
 def _no_default(f) -> bool:
     from dataclasses import MISSING
 
@@ -195,6 +257,14 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
         if "backbone" not in stage.train and stage.audio == 0:
             raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) trains only {list(stage.train)}, which "
                              f"learns only from spoken questions; set audio > 0 or add 'backbone' to train")
+    for i, stage in enumerate(stages):
+        if stage.dpo is not None and (len(stage.modes) != 1 or "asr" in stage.modes or stage.audio > 0):
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets dpo, which decodes typed questions "
+                             f"in one mode: modes must name one of tis/think-first/no-think and audio be 0, got "
+                             f"modes {stage.modes} and audio {stage.audio}")
+        if stage.lora is not None and "backbone" not in stage.train:
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets lora but does not train the "
+                             f"backbone (train: {list(stage.train)}); add 'backbone' to train or drop lora")
     names = [s.name for s in stages]
     if len(set(names)) != len(names):
         raise ValueError(f"recipe {source}: stage names must be unique, got {names}")

@@ -41,6 +41,7 @@ from thinkspeak.train.batches import Batch, EpochPlan, bucket_batches, collate, 
 from thinkspeak.train.corpus import MathSample, read_samples
 from thinkspeak.train.examples import encode_samples
 from thinkspeak.train.features import FeatureStore, precompute_features, whisper_store
+from thinkspeak.train.lora import add_lora, merged_state_dict
 from thinkspeak.train.recipe import Recipe, StageConfig
 
 log = logging.getLogger("thinkspeak.train")
@@ -126,7 +127,7 @@ def initial_thinker(recipe: Recipe, samples: list[MathSample]) -> Thinker:
     m = recipe.model
     adapter = AdapterConfig(feature_dim=m.feature_dim, stack=m.stack, hidden_dim=m.adapter_hidden, out_dim=m.d_model)
     if m.init != "scratch":
-        return Thinker.load(m.init)
+        return Thinker.load(None if m.init == "default" else m.init)
     from thinkspeak.model.tokenizer import train_tokenizer
 
     tokenizer = train_tokenizer(corpus_texts(samples), vocab_size=m.vocab_size)
@@ -247,7 +248,7 @@ def setup_logging(out: Path, main: bool) -> None:
 def train_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False, only: list[str] | None = None,
                  progress: bool = True) -> list[StageResult]:
     """Run the recipe's stages in order (or just ``only``); finished stages are skipped when resuming."""
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DistributedDataParallelKwargs
 
     out = Path(out)
     names = [s.name for s in recipe.stages]
@@ -255,7 +256,14 @@ def train_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False, only:
         bad = [n for n in only if n not in names]
         if bad:
             raise ValueError(f"stages {bad} are not in recipe {recipe.name!r}; its stages are {names}")
-    accelerator = Accelerator(mixed_precision=_mixed_precision(recipe))
+    # cpu=True on a machine without CUDA: only then does Accelerate join processes started by torchrun as
+    # MULTI_CPU (gloo); without it every process would train alone as if it were the only one.
+    # find_unused_parameters: a batch of typed questions leaves the audio adapter without gradients.
+    accelerator = Accelerator(mixed_precision=_mixed_precision(recipe), cpu=not torch.cuda.is_available(),
+                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    for stage in recipe.stages:
+        if not only or stage.name in only:
+            accumulation(stage, accelerator.num_processes)
     setup_logging(out, accelerator.is_main_process)
     if accelerator.is_main_process:
         (out / "recipe.json").write_text(json.dumps(_recipe_dict(recipe), indent=2) + "\n")
@@ -280,6 +288,17 @@ def train_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False, only:
                                    progress=progress))
         previous = final
     return results
+
+
+def accumulation(stage: StageConfig, processes: int) -> int:
+    """Micro-batches each process accumulates per optimizer step: ``global_batch / processes`` when the stage
+    fixes a global batch (which the process count must divide), else ``grad_accum``."""
+    if stage.global_batch is None:
+        return stage.grad_accum
+    if stage.global_batch % processes:
+        raise ValueError(f"stage {stage.name!r}: global_batch {stage.global_batch} must be divisible by the number "
+                         f"of processes, got {processes} processes")
+    return stage.global_batch // processes
 
 
 def _recipe_dict(recipe: Recipe) -> dict:
@@ -320,13 +339,29 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
         if accelerator.is_main_process:
             thinker.save(start_dir)
         accelerator.wait_for_everyone()
+    # With a global batch, batches are indexed globally (as one process would read them), see _optimizer_step.
+    rank, world = ((0, 1) if stage.global_batch is not None
+                   else (accelerator.process_index, accelerator.num_processes))
+    if stage.dpo is not None:  # on-policy sampling with the weights the stage starts from
+        from thinkspeak.train.dpo import DPOLoss, PairData, prepare_pairs
+
+        pairs, reference = prepare_pairs(thinker, samples, stage.dpo, stage_dir, mode=next(iter(stage.modes)),
+                                         p=recipe.p, q=recipe.q, seed=recipe.seed, pad_weight=stage.pad_weight,
+                                         accelerator=accelerator, progress=progress)
     thinker.train()
     params = set_trainable(thinker, stage.train)
-    store = _feature_store(recipe, stage, corpus, {s.id for s in samples} | {s.id for s in valid}, accelerator)
-    data = StageData(thinker, recipe, stage, samples, store, accelerator.process_index, accelerator.num_processes)
-    valid_batches = _valid_batches(thinker, recipe, stage, valid, store)
-
-    loss_module = WeightedLMLoss(thinker)
+    if stage.lora is not None:
+        add_lora(thinker.model, stage.lora)
+        params = [p for p in thinker.parameters() if p.requires_grad]
+    if stage.dpo is not None:
+        data = PairData(pairs, reference, thinker.ids, stage.pad_weight, stage.max_batch, recipe.seed, rank, world,
+                        stage.name)
+        loss_module, valid_batches = DPOLoss(thinker, stage.dpo.beta, stage.dpo.nll), []
+    else:
+        store = _feature_store(recipe, stage, corpus, {s.id for s in samples} | {s.id for s in valid}, accelerator)
+        data = StageData(thinker, recipe, stage, samples, store, rank, world)
+        valid_batches = _valid_batches(thinker, recipe, stage, valid, store)
+        loss_module = WeightedLMLoss(thinker)
     optimizer = make_optimizer(thinker, stage)
     accelerator.free_memory()
     loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
@@ -337,7 +372,8 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
         log.info("stage %s: resumed from %s at step %d", stage.name, ckpt, prog.step)
     n_params = sum(p.numel() for p in params)
     log.info("stage %s: %d train samples, %d batches/epoch/process, %d trainable params, modes %s, audio %.2f, "
-             "%d steps", stage.name, len(samples), data.per_epoch, n_params, stage.modes, stage.audio, stage.steps)
+             "%d steps on %d processes", stage.name, len(samples), data.per_epoch, n_params, stage.modes, stage.audio,
+             stage.steps, accelerator.num_processes)
 
     metrics = stage_dir.parent / "metrics.jsonl"
     bar = tqdm(total=stage.steps, initial=prog.step, desc=stage.name, mininterval=2,
@@ -379,6 +415,8 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     final = stage_dir / FINAL
     accelerator.wait_for_everyone()
     state = accelerator.get_state_dict(loss_module)  # every process takes part (gathers FSDP shards)
+    if stage.lora is not None and accelerator.is_main_process:
+        state = merged_state_dict(state, stage.lora)
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(loss_module).thinker
         unwrapped.config.trained_with = {**unwrapped.config.trained_with,
@@ -396,15 +434,19 @@ def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageD
     """One optimizer step over ``grad_accum`` micro-batches; returns (mean loss, tokens processed)."""
     total_loss = 0.0
     tokens = 0
-    for k in range(stage.grad_accum):
-        batch = data.batch(prog.micro).to(accelerator.device)
+    accum = accumulation(stage, accelerator.num_processes)
+    for k in range(accum):
+        # global batch: step s reads global micro-batches s*G .. s*G+G-1, process r every world-th from r
+        micro = (prog.micro if stage.global_batch is None
+                 else prog.step * stage.global_batch + k * accelerator.num_processes + accelerator.process_index)
+        batch = data.batch(micro).to(accelerator.device)
         prog.micro += 1
-        sync = k == stage.grad_accum - 1
+        sync = k == accum - 1
         with (nullcontext() if sync else accelerator.no_sync(loss_module)), accelerator.autocast():
-            loss_sum, weight_sum = loss_module(batch.input_ids, batch.attention_mask, batch.weights, batch.features)
+            loss_sum, weight_sum = loss_module(*batch.inputs())
             loss = loss_sum / weight_sum.clamp_min(1e-9)
-        accelerator.backward(loss / stage.grad_accum)
-        total_loss += float(loss.detach()) / stage.grad_accum
+        accelerator.backward(loss / accum)
+        total_loss += loss.detach().float() / accum
         tokens += batch.tokens
     if stage.clip > 0:
         accelerator.clip_grad_norm_(loss_module.parameters(), stage.clip)
@@ -412,7 +454,9 @@ def _optimizer_step(accelerator, loss_module, optimizer, lr: float, data: StageD
         group["lr"] = lr
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    return total_loss, tokens * accelerator.num_processes
+    mean_loss = float(accelerator.reduce(total_loss.reshape(1), reduction="mean"))  # over processes
+    all_tokens = int(accelerator.reduce(torch.tensor([tokens], device=accelerator.device), reduction="sum"))
+    return mean_loss, all_tokens
 
 
 def _valid_batches(thinker: Thinker, recipe: Recipe, stage: StageConfig, valid: list[MathSample],
@@ -437,7 +481,7 @@ def evaluate(loss_module, batches: list[Batch], accelerator) -> float:
     for b in batches:
         b = b.to(accelerator.device)
         with accelerator.autocast():
-            s, w = loss_module(b.input_ids, b.attention_mask, b.weights, b.features)
+            s, w = loss_module(*b.inputs())
         total += float(s)
         weight += float(w)
     loss_module.train()

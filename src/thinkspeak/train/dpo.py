@@ -1,0 +1,236 @@
+"""Journey learning's last step: DPO on the model's own right and wrong answers (O1 Journey; Rafailov et al.
+2023, "Direct Preference Optimization").
+
+A stage with ``dpo: {...}`` (see :class:`DpoSpec`):
+
+1. **Sample** on-policy: every training question is answered ``samples`` times (20) by the batched
+   thinking-in-speaking decoder (:meth:`thinkspeak.decode.TiSDecoder.answer_batch`, one batch of rows per
+   question), nucleus sampling ``top_p`` 0.95 at ``temperature`` 0.7.
+2. **Score** each spoken answer with the Spoken-MQA rule (:func:`thinkspeak.eval.spoken_mqa.is_correct`).
+3. **Pair**: up to ``pairs`` (5) right and 5 wrong streams of a question, the i-th right with the i-th wrong
+   (O1 Journey: "5 positive x 5 negative -> 5 preference pairs"); a question answered all right or all wrong
+   gives none. A stream is the *whole* interleaved stream the decoder produced (say, think, pads, end).
+4. **Train** with ``-log sigmoid(beta * ((log pi(c) - log ref(c)) - (log pi(r) - log ref(r))))`` where
+   ``log pi(y)`` is the sum of the stream's token log-probabilities under the SFT loss mask
+   (:mod:`thinkspeak.train.examples`: prompt 0, pads ``pad_weight``, every other token 1). The reference
+   is frozen: its log-probabilities are computed once, before the first step, and saved with the pairs.
+
+The journey traces (trial, error, "Wait, let me check.", correction) stay in SFT: DPO sees only what the
+model itself says. Why not TRL's ``DPOTrainer``: see docs/training.md ("Journey learning with DPO").
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from thinkspeak.train.batches import Batch
+
+log = logging.getLogger("thinkspeak.train")
+PAIRS_FILE = "pairs.pt"
+
+
+@dataclass(frozen=True)
+class DpoSpec:
+    """``questions`` training questions, ``samples`` decodes each (``temperature``, ``top_p``, at most
+    ``max_steps`` tokens), ``pairs`` preference pairs at most per question, DPO ``beta``; ``nll``: weight of
+    the chosen streams' SFT loss added to the DPO loss (Pang et al. 2024, "Iterative Reasoning Preference
+    Optimization": DPO + NLL on self-generated right/wrong reasoning; 0 is plain DPO); ``reference``: a
+    Thinker folder to hold fixed (None: the model the stage starts from)."""
+
+    questions: int = 200
+    samples: int = 20
+    pairs: int = 5
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_steps: int = 384
+    beta: float = 0.1
+    nll: float = 0.0
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One preference pair: the prompt and two generated streams of the same question."""
+
+    question_id: str
+    prompt: tuple[int, ...]
+    chosen: tuple[int, ...]
+    rejected: tuple[int, ...]
+
+
+@dataclass
+class PairBatch(Batch):
+    """Chosen rows then rejected rows (``[2B, L]``) and the frozen reference's log-probabilities ``[2B]``."""
+
+    reference: torch.Tensor | None = None
+
+    def inputs(self) -> tuple:
+        return (self.input_ids, self.attention_mask, self.weights, self.features, self.reference)
+
+    def to(self, device) -> PairBatch:
+        return PairBatch(self.input_ids.to(device), self.attention_mask.to(device), self.weights.to(device), [],
+                         self.reference.to(device))
+
+
+def check_same_vocabulary(policy, reference, where: str = "dpo.reference") -> None:
+    """DPO compares the two models' log-probabilities token by token: their vocabularies must be one."""
+    a, b = policy.tokenizer.get_vocab(), reference.tokenizer.get_vocab()
+    rows_a = policy.model.get_input_embeddings().weight.shape[0]
+    rows_b = reference.model.get_input_embeddings().weight.shape[0]
+    if a != b or rows_a != rows_b:
+        differ = sorted(set(a.items()) ^ set(b.items()))[:3]
+        raise ValueError(f"{where} must have the policy's vocabulary, got {len(b)} tokens ({rows_b} embedding rows) "
+                         f"vs the policy's {len(a)} ({rows_a}); first differences {differ}")
+
+
+def stream_weights(ids, prompt_len: int, stream: tuple[int, ...], pad_weight: float) -> list[float]:
+    """The SFT loss mask of prompt + stream (the weight of predicting each position's token)."""
+    pads = (ids.say_pad, ids.think_pad)
+    return [0.0] * prompt_len + [pad_weight if t in pads else 1.0 for t in stream]
+
+
+def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int, seed: int,
+                 progress: bool = False) -> tuple[list[Pair], dict]:
+    """Decode ``spec.samples`` answers per question, score them, pair right with wrong streams.
+
+    ``questions``: objects with ``id``, ``question`` and ``answer`` (e.g. :class:`~thinkspeak.train.corpus.MathSample`).
+    Returns the pairs and counts (questions, samples, right answers, questions with pairs).
+    """
+    from tqdm import tqdm
+
+    from thinkspeak.decode import Request, TiSDecoder
+    from thinkspeak.eval.spoken_mqa import is_correct
+
+    decoder = TiSDecoder(thinker, p=p, q=q, mode=mode, max_steps=spec.max_steps, temperature=spec.temperature,
+                         top_p=spec.top_p, seed=seed)
+    pairs: list[Pair] = []
+    right_total = paired = 0
+    for item in tqdm(questions, desc="dpo sampling", disable=not progress, mininterval=5):
+        prompt = tuple(thinker.prompt_ids(item.question, mode))
+        done = decoder.answer_batch([Request(prompt=list(prompt))] * spec.samples)
+        right, wrong = [], []
+        for d in done:
+            (right if is_correct(d.say, item.answer) else wrong).append(tuple(d.tokens))
+        right_total += len(right)
+        n = min(spec.pairs, len(right), len(wrong))
+        paired += n > 0
+        pairs += [Pair(item.id, prompt, right[i], wrong[i]) for i in range(n)]
+    counts = {"questions": len(questions), "samples": len(questions) * spec.samples, "right": right_total,
+              "questions_with_pairs": paired, "pairs": len(pairs)}
+    return pairs, counts
+
+
+def collate_pairs(pairs: list[Pair], ids, pad_weight: float, reference: torch.Tensor | None = None) -> PairBatch:
+    """Right-padded rows: the chosen streams, then the rejected ones (same order)."""
+    rows = [(pr.prompt + s, stream_weights(ids, len(pr.prompt), s, pad_weight))
+            for s_of in (lambda pr: pr.chosen, lambda pr: pr.rejected) for pr in pairs for s in [s_of(pr)]]
+    longest = max(len(r[0]) for r in rows)
+    input_ids = torch.full((len(rows), longest), ids.pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), longest), dtype=torch.long)
+    weights = torch.zeros((len(rows), longest), dtype=torch.float32)
+    for i, (seq, w) in enumerate(rows):
+        input_ids[i, :len(seq)] = torch.tensor(seq)
+        mask[i, :len(seq)] = 1
+        weights[i, :len(seq)] = torch.tensor(w)
+    ref = reference if reference is not None else torch.zeros(len(rows))
+    return PairBatch(input_ids, mask, weights, [], ref)
+
+
+def sequence_logps(thinker, input_ids, attention_mask, weights, features=()) -> torch.Tensor:
+    """``sum_i w_i log p(x_i | x_<i)`` per row ``[B]`` (the stream's log-probability under the loss mask)."""
+    hidden = thinker(input_ids, attention_mask, features)
+    logits = thinker.model.lm_head(hidden[:, :-1]).float()
+    logp = torch.gather(logits.log_softmax(-1), -1, input_ids[:, 1:, None]).squeeze(-1)
+    return (logp * weights[:, 1:]).sum(-1)
+
+
+class DPOLoss(nn.Module):
+    """``(sum of the pairs' losses, number of pairs)``, the shape of :class:`WeightedLMLoss`'s output. A pair's
+    loss is its DPO loss plus ``nll`` times the chosen stream's mean weighted token loss (its SFT loss)."""
+
+    def __init__(self, thinker, beta: float, nll: float = 0.0):
+        super().__init__()
+        self.thinker = thinker
+        self.beta = beta
+        self.nll = nll
+
+    def forward(self, input_ids, attention_mask, weights, features, reference) -> tuple[torch.Tensor, torch.Tensor]:
+        logps = sequence_logps(self.thinker, input_ids, attention_mask, weights, features)
+        n = logps.shape[0] // 2
+        margin = (logps[:n] - reference[:n]) - (logps[n:] - reference[n:])
+        losses = -F.logsigmoid(self.beta * margin)
+        if self.nll:
+            losses = losses - self.nll * logps[:n] / weights[:n, 1:].sum(-1).clamp_min(1e-9)
+        return losses.sum(), torch.tensor(float(n), device=losses.device)
+
+
+@torch.no_grad()
+def reference_logps(reference, pairs: list[Pair], ids, pad_weight: float, batch: int = 16) -> torch.Tensor:
+    """The frozen reference's log-probability of every pair's chosen and rejected stream, ``[n, 2]``."""
+    reference.eval()
+    out = []
+    for i in range(0, len(pairs), batch):
+        b = collate_pairs(pairs[i:i + batch], ids, pad_weight)
+        lp = sequence_logps(reference, b.input_ids, b.attention_mask, b.weights)
+        n = len(pairs[i:i + batch])
+        out.append(torch.stack([lp[:n], lp[n:]], dim=1))
+    return torch.cat(out)
+
+
+class PairData:
+    """Micro-batches of preference pairs, reshuffled every epoch by (seed, epoch); the interface of
+    :class:`thinkspeak.train.trainer.StageData` (``per_epoch``, ``batch(micro)``)."""
+
+    def __init__(self, pairs: list[Pair], reference: torch.Tensor, ids, pad_weight: float, pairs_per_batch: int,
+                 seed: int, rank: int, world: int, stage_name: str):
+        self.pairs, self.reference, self.ids, self.pad_weight = pairs, reference, ids, pad_weight
+        self.size, self.seed, self.rank, self.world = pairs_per_batch, seed, rank, world
+        self.n_batches = len(pairs) // pairs_per_batch
+        self.per_epoch = self.n_batches // world
+        if self.per_epoch < 1:
+            raise ValueError(f"stage {stage_name!r}: {len(pairs)} preference pairs make no batch of {pairs_per_batch} "
+                             f"pairs for {world} processes; sample more questions (dpo.questions) or lower max_batch")
+
+    def batch(self, micro: int) -> PairBatch:
+        epoch, index = divmod(micro, self.per_epoch)
+        order = list(range(len(self.pairs)))
+        random.Random(f"{self.seed}/{epoch}").shuffle(order)
+        start = (index * self.world + self.rank) * self.size
+        chosen = order[start:start + self.size]
+        ref = self.reference[chosen]
+        return collate_pairs([self.pairs[i] for i in chosen], self.ids, self.pad_weight,
+                             torch.cat([ref[:, 0], ref[:, 1]]))
+
+
+def prepare_pairs(thinker, samples, spec: DpoSpec, stage_dir: Path, *, mode: str, p: int, q: int, seed: int,
+                  pad_weight: float, accelerator, progress: bool) -> tuple[list[Pair], torch.Tensor]:
+    """Sample, score and pair on the main process (or reuse ``stage_dir/pairs.pt`` when resuming), with the
+    frozen reference's log-probabilities; every process then reads the same file."""
+    from thinkspeak.model.thinker import Thinker
+
+    path = stage_dir / PAIRS_FILE
+    reference = thinker
+    if spec.reference is not None:  # every process checks, so all stop before training
+        reference = Thinker.load(spec.reference)
+        check_same_vocabulary(thinker, reference)
+    if accelerator.is_main_process and not path.is_file():
+        was_training = thinker.training
+        thinker.eval()
+        questions = random.Random(seed).sample(samples, min(spec.questions, len(samples)))
+        pairs, counts = sample_pairs(thinker, questions, spec, mode=mode, p=p, q=q, seed=seed, progress=progress)
+        log.info("dpo sampling: %s", counts)
+        with accelerator.autocast():  # the precision the policy's log-probabilities will have
+            ref = reference_logps(reference, pairs, thinker.ids, pad_weight) if pairs else torch.zeros(0, 2)
+        thinker.train(was_training)
+        stage_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({"pairs": [vars(pr) for pr in pairs], "reference": ref, "counts": counts}, path)
+    accelerator.wait_for_everyone()
+    saved = torch.load(path, weights_only=False)
+    return [Pair(**d) for d in saved["pairs"]], saved["reference"]
