@@ -4,7 +4,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tests.model.thinker_fixtures import tiny_thinker  # noqa: E402
+from thinker_fixtures import tiny_thinker  # noqa: E402
+
 from thinkspeak.layouts.toolcalls import TOOL_DESCRIPTIONS, TOOL_TOKENS, Call, Result, render  # noqa: E402
 from thinkspeak.model.thinker import Thinker  # noqa: E402
 from thinkspeak.model.tokens import ToolIds  # noqa: E402
