@@ -240,3 +240,44 @@ def test_ask_reports_calls_and_results(thinker, tmp_path, capsys):
     assert "tool_calls" in capsys.readouterr().out
     assert main(["ask", "--text", "hi", "--model", str(tmp_path / "t"), "--index", str(tmp_path)]) == 2
     assert "index must be a folder" in capsys.readouterr().err
+
+
+def test_think_first_mode_waits_for_the_tool_then_speaks(thinker):
+    """In 'think-first' the reasoning comes before speech, so the stream simply waits for the answer."""
+    decoder = TiSDecoder(thinker, mode="think-first", tools=ToolRegistry([Calculator()]), max_steps=200)
+    ids, tools = thinker.ids, thinker.tool_ids
+    chosen = [*thinker.text_ids(f"So {CALL}calc{ARGS}2 + 3{CALL_END}"), *thinker.text_ids(" five."),
+              ids.think_end, *thinker.text_ids("The answer is 5."), ids.end]
+    fed: list[int] = []
+    engine = decoder.engine
+    embed, forward = engine.embed, engine.forward
+
+    def count_chosen() -> int:
+        n, inside = 0, False
+        for token in fed:
+            if token == tools.result:
+                inside = True
+            elif token == tools.result_end:
+                inside = False
+            elif not inside and token != tools.tool_wait:
+                n += 1
+        return n
+
+    def scripted_embed(x):
+        fed.extend(x[0].tolist())
+        return embed(x)
+
+    def scripted_forward(x, cache, **kwargs):
+        logits = forward(x, cache, **kwargs)
+        out = torch.zeros_like(logits)
+        out[:, chosen[min(count_chosen(), len(chosen) - 1)]] = 10.0
+        return out
+
+    engine.embed, engine.forward = scripted_embed, scripted_forward
+    events = list(decoder.stream(text="What is 2 plus 3?"))
+    result = next(e for e in events if isinstance(e, ToolResult))
+    done = events[-1]
+    assert result.value == "5" and done.say == "The answer is 5." and done.stats.stop_reason == "end"
+    assert Result("5") in parse(done.think)
+    first_say = next(e.step for e in events if isinstance(e, SayToken))
+    assert first_say > result.step
