@@ -120,7 +120,7 @@ def main() -> None:
     candidate = Thinker.load(args.model)
     runs = {
         f"baseline: {args.base} without tools": TiSDecoder(base, max_steps=args.max_steps),
-        f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=default_tools()),
+        f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=default_tools(preload=True)),
     }
     figures = {}
     for name, decoder in runs.items():

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, audio) -> int:
     if thinker.tool_ids is not None and not args.no_tools:
         from thinkspeak.tools.defaults import default_tools
 
-        tools = default_tools(args.index, args.search)
+        tools = default_tools(args.index, args.search, preload=True)
     decoder = TiSDecoder(
         thinker,
         p=thinker.config.p if args.p is None else args.p,

@@ -53,8 +53,8 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class ToolResult:
-    """The tool's answer, fully injected at ``step``; ``latency_s`` from the call's end to the tool's answer
-    being taken into the stream."""
+    """The tool's answer, fully injected at ``step``; ``latency_s`` from the call's start to the moment the
+    decoder found the answer ready (or the timeout passed)."""
 
     call_id: str
     name: str

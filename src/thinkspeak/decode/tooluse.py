@@ -34,11 +34,13 @@ class Pending:
     started: float
     deadline: float
     ready: Result | None = None
+    ready_at: float | None = None  # when the answer was known (time.monotonic())
 
     def poll(self, now: float) -> Result | None:
         """The result if it is known (done, failed or past the deadline), else None."""
         if self.ready is not None:
             return self.ready
+        self.ready_at = now
         if self.future is not None and self.future.done():
             try:
                 self.ready = self.future.result()
@@ -48,6 +50,8 @@ class Pending:
             if self.future is not None:
                 self.future.cancel()
             self.ready = Result(f"timed out after {self.deadline - self.started:g} s", error=True)
+        else:
+            self.ready_at = None
         return self.ready
 
 
@@ -66,7 +70,7 @@ class ToolRunner:
         now = time.monotonic()
         if isinstance(call, Malformed):
             bad = Call("malformed", call.text or "?")
-            return Pending(bad, None, now, now, Result(f"malformed call: {call.reason}", error=True))
+            return Pending(bad, None, now, now, Result(f"malformed call: {call.reason}", error=True), now)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="thinkspeak-tool")
         return Pending(call, self._pool.submit(self.registry.run, call), now, now + self.timeout_s)
@@ -123,7 +127,7 @@ class ToolSlots:
             pending, self.pending = self.pending, None
             result = pending.ready
             return [ToolResult(self.call_id, pending.call.name, result.value, result.error, step, t,
-                               t - pending.started)]
+                               pending.ready_at - pending.started)]
         if self.body is None:
             if token == self.ids.call and self.pending is None:
                 self.body = []

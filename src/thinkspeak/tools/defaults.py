@@ -21,17 +21,22 @@ class Lazy:
     def __init__(self, spec: ToolSpec, build):
         self.spec, self._build, self._tool, self._lock = spec, build, None, threading.Lock()
 
-    def __call__(self, arguments: str) -> str:
+    def load(self):
         with self._lock:
             if self._tool is None:
                 self._tool = self._build()
-        return self._tool(arguments)
+        return self._tool
+
+    def __call__(self, arguments: str) -> str:
+        return self.load()(arguments)
 
 
-def default_tools(index: str | Path | None = None, search: str | None = None, k: int = 1) -> ToolRegistry:
+def default_tools(index: str | Path | None = None, search: str | None = None, k: int = 1, *,
+                  preload: bool = False) -> ToolRegistry:
     """calc + retrieve over ``index`` (None: the fact base) + search through provider ``search`` (None: none).
 
-    A bad ``index`` folder or ``search`` provider raises ValueError here, before any decode."""
+    A bad ``index`` folder or ``search`` provider raises ValueError here, before any decode. ``preload`` loads
+    the embedder and index now (seconds), so a first retrieve does not spend its timeout loading them."""
     from thinkspeak.tools.facts import FACTS_INDEX
 
     folder = Path(index) if index is not None else FACTS_INDEX
@@ -53,4 +58,8 @@ def default_tools(index: str | Path | None = None, search: str | None = None, k:
             return WebSearch(provider, default_embedder())
 
         tools.append(Lazy(WebSearch.spec, web))
+    if preload:
+        for tool in tools:
+            if isinstance(tool, Lazy):
+                tool.load()
     return ToolRegistry(tools)
