@@ -114,7 +114,7 @@ def layouts(reasoning: list[str], response: list[str], licenses: list[int], p: i
 def build_sample(seed: int, index: int, config: MathConfig) -> tuple[dict, DriftVerdict]:
     """Row ``index`` of the corpus for ``seed`` (contract 2 text columns) and its drift verdict."""
     rng = sample_rng(seed, index, "math")
-    names = list(config.categories)
+    names = [c for c in CATEGORIES if c in config.categories]  # canonical order: the manifest's dict is sorted
     category = rng.choices(names, weights=[config.categories[n] for n in names])[0]
     problem = make_problem(rng, category)
     journey = False
