@@ -14,7 +14,7 @@ from thinkspeak.speech.models import WHISPER_BASE_PACKAGES
 
 QUESTION = "What is 3 plus 4?"
 JSON_KEYS = {"answer", "say", "think", "first_say_step", "tokens_per_s", "steps", "mode", "p", "q", "say_tokens",
-             "think_tokens", "forwards", "prefill_s", "elapsed_s", "stop_reason"}
+             "think_tokens", "forwards", "prefill_s", "elapsed_s", "stop_reason", "tool_calls", "early_tool_mentions"}
 
 
 @pytest.fixture(scope="module")

@@ -144,3 +144,40 @@ def test_lr_schedule_warmup_cosine_and_time_budget():
     # Half of the time budget gone at step 20: the decay follows time, not steps.
     assert f(20, 10, 110, 0.1, elapsed_s=50, budget_s=100) == pytest.approx(0.55)
     assert f(100, 10, 110, 0.1, elapsed_s=5, budget_s=100) == pytest.approx(f(100, 10, 110, 0.1))
+
+
+def test_tool_traces_get_waits_and_no_loss_on_what_the_decoder_injects():
+    import copy
+
+    from thinkspeak.layouts.interleave import slot_channel
+    from thinkspeak.layouts.toolcalls import Call, Result, render
+
+    thinker = copy.deepcopy(THINKER)
+    thinker.add_tool_tokens()
+    tools = thinker.tool_ids
+    step = render(["7 plus 5 is ", Call("calc", "7 + 5"), Result("12"), "."])
+    weights_seen: dict = {}
+    for i in range(12):
+        enc = encode_samples(thinker.tokenizer, [sample(i, reasoning=("We add 7 and 5.", step))])[0]
+        think = list(enc.think)
+        waits = think.count(tools.tool_wait)
+        assert 0 <= waits <= 2 and think.index(tools.call_end) + waits + 1 == think.index(tools.result)
+        start, end = think.index(tools.result), think.index(tools.result_end)
+        assert enc.injected == frozenset({*range(think.index(tools.call_end) + 1, end + 1)})
+        assert start > think.index(tools.call_end)
+        for mode in ("tis", "think-first"):
+            ex = build_example(enc, mode, thinker.ids)
+            weights_seen[(i, mode)] = waits
+            target_start = ex.input_ids.index(thinker.ids.mode(mode)) + 1
+            target = ex.input_ids[target_start:]
+            weights = ex.weights[target_start:]
+            if mode == "tis":
+                think_pos = [j for j, t in enumerate(target) if slot_channel(j, 2, 8) == "think"
+                             and t != thinker.ids.think_pad]
+            else:
+                think_pos = list(range(len(think)))
+            for k, j in enumerate(think_pos):
+                assert target[j] == think[k]
+                assert (weights[j] == 0.0) == (k in enc.injected)
+            assert all(w > 0 for j, w in enumerate(weights) if j not in think_pos)  # say, pads, end still learn
+    assert {w for w in weights_seen.values()} == {0, 1, 2}

@@ -2,13 +2,16 @@
 
     thinkspeak ask --text "What is 12 times 7?" [--model PATH] [--mode tis|think-first|no-think]
                    [--temperature T] [--top-p P] [--top-k K] [--seed S] [--max-steps N] [--p P --q Q]
-                   [--threads N] [--batch-parallel] [--json]
+                   [--threads N] [--batch-parallel] [--json] [--no-tools] [--index DIR] [--search PROVIDER]
     thinkspeak ask --audio question.wav ...
 
 The spoken channel (say) and the reasoning channel (think) stream live in two colours, then the answer, the
-step of the first spoken token and the decoding speed. ``--json`` prints one JSON object instead (keys:
-answer, say, think, first_say_step, tokens_per_s, steps, mode, p, q, say_tokens, think_tokens, forwards,
-prefill_s, elapsed_s, stop_reason).
+step of the first spoken token and the decoding speed. A Thinker with the tool tokens calls tools from its
+think stream (calc, retrieve over the fact base or ``--index``, ``--search`` through a provider; issue 12):
+calls and results show in the think panel. ``--json`` prints one JSON object instead (keys: answer, say,
+think, first_say_step, tokens_per_s, steps, mode, p, q, say_tokens, think_tokens, forwards, prefill_s,
+elapsed_s, stop_reason, tool_calls: [{name, arguments, result, error, call_step, result_step, latency_s}],
+early_tool_mentions: spoken numbers said before the tool result that holds them was injected).
 """
 
 from __future__ import annotations
@@ -46,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-parallel", action="store_true",
                         help="reason in a think-first row and speak in the TiS row (Mini-Omni's batch-parallel "
                              "decoding; tis mode, models trained on both arrangements)")
+    parser.add_argument("--no-tools", action="store_true",
+                        help="do not let a Thinker with tool tokens call tools")
+    parser.add_argument("--index", default=None, metavar="DIR",
+                        help="retrieval index for the retrieve tool (default: the shipped fact base)")
+    parser.add_argument("--search", default=None, metavar="PROVIDER",
+                        help="web search provider for the search tool: searxng, brave or serper (keys from the "
+                             "environment)")
+    parser.add_argument("--tool-timeout", type=float, default=5.0, help="seconds a tool may take (default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     parser.set_defaults(func=handle)
 
@@ -79,6 +90,11 @@ def run(args: argparse.Namespace, audio) -> int:
     from thinkspeak.model import Thinker
 
     thinker = Thinker.load(args.model)
+    tools = None
+    if thinker.tool_ids is not None and not args.no_tools:
+        from thinkspeak.tools.defaults import default_tools
+
+        tools = default_tools(args.index, args.search, preload=True)
     decoder = TiSDecoder(
         thinker,
         p=thinker.config.p if args.p is None else args.p,
@@ -90,11 +106,13 @@ def run(args: argparse.Namespace, audio) -> int:
         seed=args.seed,
         top_k=args.top_k,
         batch_parallel=args.batch_parallel,
+        tools=tools,
+        tool_timeout_s=args.tool_timeout,
     )
     events = decoder.stream(text=args.text, audio=audio)
     if args.json:
-        *_, done = events
-        print(json.dumps(summary(done, decoder), ensure_ascii=False))
+        events = list(events)
+        print(json.dumps(summary(events[-1], decoder, events, args.text or ""), ensure_ascii=False))
     else:
         show_live(events, decoder)
     return 0
@@ -115,8 +133,25 @@ def read_question_audio(path: str):
     return resample(pcm.mean(axis=1), rate, 16000)
 
 
-def summary(done, decoder) -> dict:
+def tool_calls(events) -> list[dict]:
+    """Each tool call of a decode with its result (None until injected)."""
+    from thinkspeak.decode.events import ToolCall, ToolResult
+
+    calls: dict[str, dict] = {}
+    for e in events:
+        if isinstance(e, ToolCall):
+            calls[e.call_id] = {"name": e.name, "arguments": e.arguments, "result": None, "error": None,
+                                "call_step": e.step, "result_step": None, "latency_s": None}
+        elif isinstance(e, ToolResult) and e.call_id in calls:
+            calls[e.call_id].update(result=e.value, error=e.error, result_step=e.step,
+                                    latency_s=round(e.latency_s, 4))
+    return list(calls.values())
+
+
+def summary(done, decoder, events=(), question: str = "") -> dict:
     """The JSON contract of ``ask --json``."""
+    from thinkspeak.decode.tooldrift import tool_drift
+
     s = done.stats
     return {
         "answer": done.answer,
@@ -134,6 +169,8 @@ def summary(done, decoder) -> dict:
         "prefill_s": round(s.prefill_s, 4),
         "elapsed_s": round(s.elapsed_s, 4),
         "stop_reason": s.stop_reason,
+        "tool_calls": tool_calls(events),
+        "early_tool_mentions": len(tool_drift(events, question).early),
     }
 
 
@@ -145,8 +182,10 @@ def show_live(events, decoder) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from thinkspeak.decode import Done, SayToken
+    from thinkspeak.decode import Done, SayToken, ThinkToken
+    from thinkspeak.layouts import toolcalls as tc
 
+    shown = {tc.CALL: " [", tc.ARGS: ": ", tc.CALL_END: "]", tc.RESULT: " -> ", tc.RESULT_END: " "}
     say, think = Text(style="bold cyan"), Text(style="magenta")
     view = Group(Panel(say, title="say", border_style="cyan"), Panel(think, title="think", border_style="magenta"))
     console = Console()
@@ -155,8 +194,13 @@ def show_live(events, decoder) -> None:
         for event in events:
             if isinstance(event, Done):
                 done = event
-            else:
-                (say if isinstance(event, SayToken) else think).append(event.text)
+            elif isinstance(event, SayToken):
+                say.append(event.text)
+            elif isinstance(event, ThinkToken):
+                if event.text in shown:  # a tool call's markers, drawn as [calc: 23 + 19] -> 42
+                    think.append(shown[event.text], style="bold yellow")
+                else:
+                    think.append(event.text)
     s = done.stats
     console.print()
     table = Table.grid(padding=(0, 2))
@@ -165,4 +209,6 @@ def show_live(events, decoder) -> None:
     table.add_row("decoding", f"{s.tokens_per_s:.0f} tokens/s ({s.steps} steps in {s.forwards} forwards, "
                               f"prefill {s.prefill_s * 1000:.0f} ms)")
     table.add_row("stream", f"mode {decoder.mode}, p:q {decoder.p}:{decoder.q}, stopped by {s.stop_reason}")
+    if s.tool_calls:
+        table.add_row("tools", f"{s.tool_calls} call(s)")
     console.print(table)

@@ -1,6 +1,7 @@
 """``thinkspeak data``: make and inspect corpora.
 
-* ``data math --n N --out DIR`` - the spoken-math corpus with thinking-in-speaking targets (issue 3).
+* ``data math --n N --out DIR`` - the spoken-math corpus with thinking-in-speaking targets (issue 3); with
+  ``--tools SHARE`` its traces call tools and ``--phrasings SHARE`` varies the questions (issue 12).
 * ``data duplex --n N --out DIR`` - pseudo full-duplex two-channel dialogues (OmniFlatten recipe).
 * ``data show DIR`` - print samples with their interleaved layout, say and think coloured.
 """
@@ -90,7 +91,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     math.add_argument("--valid-share", type=_share, default=0.05, help="share of the valid split (default 0.05)")
     math.add_argument("--test-share", type=_share, default=0.05, help="share of the test split (default 0.05)")
     math.add_argument("--categories", type=_categories, default=None,
-                      help="weights, e.g. 'arith_short=1,arith_long=1,single_step=1,multi_step=2'")
+                      help="weights, e.g. 'arith_short=1,arith_long=1,single_step=1,multi_step=2' (add "
+                           "'knowledge' for the fact questions; default: the first four)")
+    math.add_argument("--tools", type=_share, default=0.0, metavar="SHARE",
+                      help="share of traces that call calc/retrieve (docs/tools.md; default 0)")
+    math.add_argument("--tool-errors", type=_share, default=0.1, metavar="SHARE",
+                      help="share of tool traces whose first call fails and go on by hand (default 0.1)")
+    math.add_argument("--phrasings", type=_share, default=0.0, metavar="SHARE",
+                      help="share of questions asked another way: requests, fragments, number words (default 0)")
     math.add_argument("--rows-per-file", type=_positive_int, default=None,
                       help="samples per Parquet file, the unit of resume (default 1000 text-only, 200 with speech)")
     math.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -130,7 +138,8 @@ def run_math(args: argparse.Namespace) -> int:
     from thinkspeak.data.math import MathConfig, generate_math
 
     config = MathConfig(p=args.p, q=args.q, journey_share=args.journey_share, valid_share=args.valid_share,
-                        test_share=args.test_share, **({"categories": args.categories} if args.categories else {}))
+                        test_share=args.test_share, tool_share=args.tools, tool_error_share=args.tool_errors,
+                        phrasing_share=args.phrasings, **({"categories": args.categories} if args.categories else {}))
     speech = None
     if not args.no_audio:
         from thinkspeak.data.math.speech import SpeechOptions

@@ -18,6 +18,11 @@ left-padded, every row keeps its own positions, schedule, detokenisers and stop 
 ``batch_parallel=True`` is Mini-Omni's batch-parallel decoding (§3.2, Fig. 2c) carried over to a single-stream
 Thinker: each question runs as a pair of rows, the TiS stream that speaks and a think-first stream of the
 same question whose reasoning tokens fill the TiS stream's think slots (docs/decoding.md says when that helps).
+
+``tools=`` (a :class:`thinkspeak.tools.ToolRegistry`, for a Thinker with the tool tokens) lets the think
+stream call tools (issue 12, :mod:`thinkspeak.decode.tooluse`): a closed call runs on a worker thread, its
+result is injected into later think slots while say slots keep flowing, and the decode yields
+:class:`~thinkspeak.decode.events.ToolCall` / :class:`~thinkspeak.decode.events.ToolResult` events.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import torch
 
 from thinkspeak.decode.answer import spoken_answer
 from thinkspeak.decode.detokenize import IncrementalDetokenizer
-from thinkspeak.decode.events import DecodeStats, Done, Event, SayToken, StopReason, ThinkToken
+from thinkspeak.decode.events import DecodeStats, Done, Event, SayToken, StopReason, ThinkToken, ToolCall
 from thinkspeak.decode.qwen2_lean import KVCache, LeanQwen2
 from thinkspeak.decode.sampling import SamplingParams, choose
 from thinkspeak.decode.schedule import (
@@ -43,6 +48,7 @@ from thinkspeak.decode.schedule import (
     make_schedule,
     special_ids,
 )
+from thinkspeak.decode.tooluse import ToolRunner, ToolSlots
 from thinkspeak.layouts.interleave import check_rhythm
 
 SAMPLE_RATE = 16000
@@ -87,26 +93,32 @@ class _Row:
         self.request = request
         self.schedule = schedule
         self.follows = follows
+        self.tools: ToolSlots | None = getattr(schedule, "tools", None)
         self.say = IncrementalDetokenizer(tokenizer)
-        self.think = IncrementalDetokenizer(tokenizer)
+        self.think = IncrementalDetokenizer(tokenizer, skip_special=self.tools is None)
         self.tokens: list[int] = []
         self.first_say_step: int | None = None
         self.stop: StopReason | None = None
+        self.tool_calls = 0
 
-    def take(self, token: int, t: float) -> Event | None:
-        """Append ``token`` to this row's stream; return the event it makes, if any."""
+    def take(self, token: int, t: float) -> list[Event]:
+        """Append ``token`` to this row's stream; return the events it makes."""
         step = len(self.tokens)
         self.tokens.append(token)
         slot = self.schedule.push(token)
         if slot.kind == "end":
             self.stop = "end"
-        if slot.kind != "token" or self.follows is not None:
-            return None
+        if self.follows is not None:
+            return []
+        tool_events = self.tools.push(token, step, t) if self.tools is not None and slot.channel == "think" else []
+        self.tool_calls += sum(isinstance(e, ToolCall) for e in tool_events)
+        if slot.kind != "token":
+            return tool_events
         if slot.channel == "say":
             if self.first_say_step is None:
                 self.first_say_step = step
-            return SayToken(self.say.push(token), token, step, t)
-        return ThinkToken(self.think.push(token), token, step, t)
+            return [SayToken(self.say.push(token), token, step, t)]
+        return [ThinkToken(self.think.push(token), token, step, t), *tool_events]
 
     def done(self, started: float, prefill_s: float, forwards: int) -> Done:
         now = time.monotonic()
@@ -123,6 +135,7 @@ class _Row:
             elapsed_s=elapsed,
             forwards=forwards,
             stop_reason=self.stop or "max_steps",
+            tool_calls=self.tool_calls,
         )
         return Done(spoken_answer(say), say, think, stats, now, tuple(self.tokens))
 
@@ -137,7 +150,9 @@ class TiSDecoder:
     each run of forced pads to the model in one forward (False: one forward per token, the baseline);
     ``encoder``: what turns ``audio=`` into features (default: the packaged Whisper-base encoder, built on
     first use); ``batch_parallel``: reason in a think-first row and speak in the TiS row ('tis' mode only; for a
-    Thinker trained on both arrangements, as the default recipe does).
+    Thinker trained on both arrangements, as the default recipe does); ``tools``: a registry with
+    ``run(Call) -> Result`` the think stream may call (the Thinker needs the tool tokens), each call answered
+    within ``tool_timeout_s`` or with a timeout error.
     """
 
     def __init__(
@@ -155,6 +170,8 @@ class TiSDecoder:
         forced_runs: bool = True,
         encoder=None,
         batch_parallel: bool = False,
+        tools=None,
+        tool_timeout_s: float = 5.0,
     ):
         check_rhythm(p, q)
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
@@ -166,12 +183,21 @@ class TiSDecoder:
         if batch_parallel and mode != "tis":
             raise ValueError(f"batch_parallel needs mode='tis' (it fills a TiS stream's think slots), got {mode!r}")
         self.batch_parallel = batch_parallel
+        self.runner: ToolRunner | None = None
+        if tools is not None:
+            if thinker.tool_ids is None:
+                raise ValueError("tools need a Thinker with the tool-call tokens (Thinker.add_tool_tokens, then "
+                                 "fine-tune on tool traces); this one has none")
+            if batch_parallel:
+                raise ValueError("tools cannot be combined with batch_parallel (the donor stream runs no tools)")
+            self.runner = ToolRunner(tools, tool_timeout_s)
         self.sampling = SamplingParams(temperature, top_k, top_p)
         self.seed = seed
         self.forced_runs = forced_runs
         self.engine = LeanQwen2(thinker.model)
         self.masks = SlotMasks(
-            thinker.tokenizer, thinker.ids, self.engine.shape.vocab, dtype=self.engine.dtype, device=self.engine.device
+            thinker.tokenizer, thinker.ids, self.engine.shape.vocab, dtype=self.engine.dtype, device=self.engine.device,
+            tool_ids=thinker.tool_ids if tools is not None else None,
         )
         self._special = special_ids(thinker.tokenizer, thinker.ids)
         self._encoder = encoder
@@ -290,7 +316,8 @@ class TiSDecoder:
                 rows += [speaker, _Row(index, request, donor, tokenizer, follows=speaker)]
                 prompts += [self._prompt(request, "tis"), self._prompt(request, "think-first")]
             else:
-                schedule = make_schedule(self.mode, ids, self.p, self.q, self._special)
+                tools = None if self.runner is None else ToolSlots(self.thinker.tool_ids, tokenizer, self.runner)
+                schedule = make_schedule(self.mode, ids, self.p, self.q, self._special, tools)
                 rows.append(_Row(index, request, schedule, tokenizer))
                 prompts.append(self._prompt(request, self.mode))
         return self._run(rows, prompts, started)
@@ -321,9 +348,9 @@ class TiSDecoder:
                 if row.stop is None and row.follows is not None and row.follows.stop is not None:
                     row.stop = row.follows.stop  # its speaker just ended: no token, no further forward for it
                 if row.stop is None:
-                    event = row.take(token, now)
+                    events = row.take(token, now)
                     if row.follows is None:
-                        if event is not None:
+                        for event in events:
                             yield row.index, event
                         if row.stop is not None:
                             yield row.index, row.done(started, prefill_s, forwards)
@@ -339,7 +366,8 @@ class TiSDecoder:
                     feed.append([ids.pad if r.stop is not None else r.schedule.forced() for r in rows])
                     for row, token in zip(rows, feed[-1], strict=True):
                         if row.stop is None:
-                            row.take(token, now)
+                            for event in row.take(token, now):  # forced pads make none; injected results do
+                                yield row.index, event
                 position += run
             logits = self.engine.forward(self.engine.embed(torch.tensor(feed, device=self.engine.device).T), cache)
             forwards += 1

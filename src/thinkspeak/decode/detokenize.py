@@ -14,15 +14,17 @@ REPLACEMENT = "\ufffd"
 
 
 class IncrementalDetokenizer:
-    """Turn a growing list of token ids into text pieces; ``push(id)`` returns the newly completed text."""
+    """Turn a growing list of token ids into text pieces; ``push(id)`` returns the newly completed text.
 
-    def __init__(self, tokenizer):
+    ``skip_special=False`` keeps special tokens as their strings (the think stream's tool-call markers)."""
+
+    def __init__(self, tokenizer, skip_special: bool = True):
         backend = getattr(tokenizer, "backend_tokenizer", None)
         if backend is not None:
-            self._decode = lambda ids: backend.decode(ids, skip_special_tokens=True)
+            self._decode = lambda ids: backend.decode(ids, skip_special_tokens=skip_special)
         else:
             self._decode = lambda ids: tokenizer.decode(
-                ids, skip_special_tokens=True, clean_up_tokenization_spaces=False
+                ids, skip_special_tokens=skip_special, clean_up_tokenization_spaces=False
             )
         self.ids: list[int] = []
         self._prefix = 0  # start of the context window

@@ -3,6 +3,11 @@
 A decode yields :class:`SayToken` and :class:`ThinkToken` as tokens are produced, then exactly one
 :class:`Done`. ``step`` is the index of the token in the generated stream (pads included), ``t`` the
 ``time.monotonic()`` instant the token was known. Pads are never events; they are counted in the stats.
+
+With tools (issue 12, docs/tools.md) a decode also yields :class:`ToolCall` when the model closes a call in
+the think stream (the step of its ``<|call_end|>``) and :class:`ToolResult` when the tool's answer has been
+injected into the think stream (the step of its ``<|result_end|>``): nothing spoken before that step can
+have used it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,33 @@ class ThinkToken:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A call the model closed: ``name`` and ``arguments`` as parsed; ``malformed`` says why it did not parse
+    (then ``name`` is 'malformed' and an error result follows)."""
+
+    call_id: str
+    name: str
+    arguments: str
+    step: int
+    t: float
+    malformed: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The tool's answer, fully injected at ``step``; ``latency_s`` from the call's start to the moment the
+    decoder found the answer ready (or the timeout passed)."""
+
+    call_id: str
+    name: str
+    value: str
+    error: bool
+    step: int
+    t: float
+    latency_s: float
+
+
+@dataclass(frozen=True)
 class DecodeStats:
     """Counts and timings of one decode.
 
@@ -41,7 +73,8 @@ class DecodeStats:
     spoken (non-pad) token, None when nothing was said; ``tokens_per_s``: ``steps`` over the decoding time
     (``elapsed_s - prefill_s``); ``prefill_s``: prompt building and the prompt's forward pass; ``elapsed_s``:
     the whole decode; ``forwards``: forward passes after the prefill (fewer than ``steps`` when runs of forced
-    pads went through the model together); ``stop_reason``: 'end', 'max_steps' or 'cancelled'.
+    pads went through the model together); ``stop_reason``: 'end', 'max_steps' or 'cancelled'; ``tool_calls``:
+    calls the model closed.
     """
 
     steps: int
@@ -53,6 +86,7 @@ class DecodeStats:
     elapsed_s: float
     forwards: int = 0
     stop_reason: StopReason = "end"
+    tool_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,4 +102,4 @@ class Done:
     tokens: tuple[int, ...] = ()
 
 
-Event = SayToken | ThinkToken | Done
+Event = SayToken | ThinkToken | ToolCall | ToolResult | Done

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from thinkspeak.model.adapter import AdapterConfig, AudioAdapter, n_audio_positions
-from thinkspeak.model.tokens import SpecialIds, check_mode
+from thinkspeak.model.tokens import SpecialIds, ToolIds, check_mode
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "assets" / "thinker-default"
 THINKER_FILE = "thinker.json"
@@ -93,6 +93,7 @@ class Thinker(nn.Module):
         self.tokenizer = tokenizer
         self.config = config
         self.ids = SpecialIds.from_tokenizer(tokenizer)
+        self.tool_ids = ToolIds.from_tokenizer(tokenizer)
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -181,6 +182,14 @@ class Thinker(nn.Module):
         if self.adapter is not None:
             save_file(part("adapter."), folder / ADAPTER_FILE)
         return folder
+
+    def add_tool_tokens(self) -> None:
+        """Add the tool-call tokens (issue 12) to the tokenizer and the embedding, rows initialised from their
+        descriptions (:func:`thinkspeak.model.vocab_extension.add_tool_tokens`); no-op when present."""
+        from thinkspeak.model.vocab_extension import add_tool_tokens
+
+        add_tool_tokens(self.tokenizer, self.model)
+        self.tool_ids = ToolIds.from_tokenizer(self.tokenizer)
 
     # ---------------------------------------------------------------- prompts
     @property

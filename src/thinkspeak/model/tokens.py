@@ -14,11 +14,17 @@ then the target stream, which depends on MODE:
 * ``<|asr|>``: the transcript of the question ``<|end|>`` (modality alignment, Mini-Omni §3.4 stage 1).
 
 Earlier turns come first, each as ``<|user|> question <|assistant|> spoken answer <|end|>``.
+
+Tool calls in the reasoning stream use six more tokens (:mod:`thinkspeak.layouts.toolcalls`,
+docs/tools.md); they are optional: :meth:`ToolIds.from_tokenizer` is None for a Thinker trained without them,
+and :func:`thinkspeak.model.vocab_extension.add_tool_tokens` adds them to one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+
+from thinkspeak.layouts.toolcalls import TOOL_TOKENS
 
 PAD = "<|pad|>"
 USER = "<|user|>"
@@ -101,3 +107,36 @@ class SpecialIds:
 
     def all(self) -> tuple[int, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass(frozen=True)
+class ToolIds:
+    """Token ids of the tool-call tokens (:data:`thinkspeak.layouts.toolcalls.TOOL_TOKENS`) in one tokenizer."""
+
+    call: int
+    args: int
+    call_end: int
+    result: int
+    result_end: int
+    tool_wait: int
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer) -> ToolIds | None:
+        """The ids, or None when the tokenizer has none of the tool tokens; ValueError if it has only some."""
+        vocab = tokenizer.get_vocab()
+        present = [t for t in TOOL_TOKENS if t in vocab]
+        if not present:
+            return None
+        if len(present) != len(TOOL_TOKENS):
+            missing = [t for t in TOOL_TOKENS if t not in vocab]
+            raise ValueError(f"tokenizer has the tool tokens {present} but not {missing}; add all of them")
+        return cls(*(int(vocab[t]) for t in TOOL_TOKENS))
+
+    def all(self) -> tuple[int, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def model_written(self) -> tuple[int, ...]:
+        """The tokens a model may choose in a think slot (the decoder writes results and waits itself)."""
+        return (self.call, self.args, self.call_end)
+

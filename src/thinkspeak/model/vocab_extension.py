@@ -83,3 +83,11 @@ def extend_vocabulary(
             if head is not None and getattr(head, "bias", None) is not None:
                 head.bias[ids[token]] = head.bias[rows].mean(dim=0)
     return Extension(ids=ids, added=tuple(new), embedding_rows=embeddings.weight.shape[0])
+
+
+def add_tool_tokens(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> Extension:
+    """Give a Thinker's tokenizer and model the tool-call tokens (:mod:`thinkspeak.layouts.toolcalls`), each
+    row initialised from its description, so a trained Thinker can be fine-tuned to call tools (issue 12)."""
+    from thinkspeak.layouts.toolcalls import TOOL_DESCRIPTIONS
+
+    return extend_vocabulary(tokenizer, model, TOOL_DESCRIPTIONS)

@@ -9,6 +9,11 @@ never hears a conclusion before the reasoning that derives it (no anticipation d
 Loss weights: 0 on the prompt (history, user text or audio, markers, mode token), ``pad_weight`` on
 ``<|say_pad|>``/``<|think_pad|>`` targets (they are easy and frequent; Mini-Omni-Reasoner pads empty slots),
 1 on every other target token including ``<|think_end|>`` and ``<|end|>``.
+
+Tool traces (issue 12; a tokenizer with the tool tokens): after each ``<|call_end|>`` 0-2 ``<|tool_wait|>``
+tokens are inserted (chosen from the sample id), as the decoder writes while a tool runs, and the tokens the
+decoder injects (waits, ``<|result|> ... <|result_end|>``) get weight 0: the model reads them, it never has
+to produce them.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from thinkspeak.layouts.interleave import arrange
-from thinkspeak.model.tokens import SpecialIds, check_mode
+from thinkspeak.layouts.interleave import arrange, slot_channel
+from thinkspeak.model.tokens import SpecialIds, ToolIds, check_mode
 from thinkspeak.train.corpus import MathSample
 
 
@@ -32,6 +37,7 @@ class EncodedSample:
     say: tuple[int, ...]
     say_licenses: tuple[int, ...]
     has_audio: bool
+    injected: frozenset[int] = frozenset()  # indices into ``think`` the decoder writes (tool waits and results)
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,9 @@ def encode_samples(tokenizer, samples: list[MathSample]) -> list[EncodedSample]:
     questions = batch([s.question for s in samples])
     steps = iter(batch([t for s in samples for t in spaced(s.reasoning)]))
     chunks = iter(batch([t for s in samples for t in spaced(s.response)]))
+    tools = ToolIds.from_tokenizer(tokenizer)
     return [
-        _encode(s, q, [next(steps) for _ in s.reasoning], [next(chunks) for _ in s.response])
+        _encode(s, q, [next(steps) for _ in s.reasoning], [next(chunks) for _ in s.response], tools)
         for s, q in zip(samples, questions, strict=True)
     ]
 
@@ -74,10 +81,39 @@ def encode_samples(tokenizer, samples: list[MathSample]) -> list[EncodedSample]:
 def encode_sample(tokenizer, sample: MathSample) -> EncodedSample:
     """Tokenise one corpus row and turn its chunk-level licences into token-level ones (contract 2)."""
     question = tokenizer(sample.question, add_special_tokens=False)["input_ids"]
-    return _encode(sample, question, _pieces(tokenizer, sample.reasoning), _pieces(tokenizer, sample.response))
+    return _encode(sample, question, _pieces(tokenizer, sample.reasoning), _pieces(tokenizer, sample.response),
+                   ToolIds.from_tokenizer(tokenizer))
 
 
-def _encode(sample: MathSample, question: list[int], steps: list[list[int]], chunks: list[list[int]]) -> EncodedSample:
+def _with_waits(sample_id: str, steps: list[list[int]], tools: ToolIds) -> tuple[list[list[int]], frozenset[int]]:
+    """Steps with 0-2 waits after every ``<|call_end|>``, and the think indices the decoder would inject."""
+    out, injected, position, inside, calls = [], set(), 0, False, 0
+    for step in steps:
+        new: list[int] = []
+        for token in step:
+            new.append(token)
+            if token == tools.result:
+                inside = True
+            if inside:
+                injected.add(position + len(new) - 1)
+            if token == tools.result_end:
+                inside = False
+            if token == tools.call_end:
+                digest = hashlib.blake2b(f"{sample_id}/{calls}".encode(), digest_size=1).digest()[0]
+                calls += 1
+                for _ in range(digest % 3):
+                    new.append(tools.tool_wait)
+                    injected.add(position + len(new) - 1)
+        out.append(new)
+        position += len(new)
+    return out, frozenset(injected)
+
+
+def _encode(sample: MathSample, question: list[int], steps: list[list[int]], chunks: list[list[int]],
+            tools: ToolIds | None = None) -> EncodedSample:
+    injected: frozenset[int] = frozenset()
+    if tools is not None:
+        steps, injected = _with_waits(sample.id, steps, tools)
     if len(sample.licenses) != len(chunks):
         raise ValueError(
             f"sample {sample.id!r}: licenses has {len(sample.licenses)} entries for {len(chunks)} response chunks"
@@ -96,7 +132,7 @@ def _encode(sample: MathSample, question: list[int], steps: list[list[int]], chu
         say += chunk
         lic += [0 if need < 0 else done_after[need]] * len(chunk)
     return EncodedSample(sample.id, tuple(question), tuple(t for s in steps for t in s), tuple(say), tuple(lic),
-                         sample.has_audio)
+                         sample.has_audio, injected)
 
 
 def target_ids(enc: EncodedSample, mode: str, ids: SpecialIds, p: int = 2, q: int = 8) -> list[int]:
@@ -126,8 +162,24 @@ def build_example(
     prompt = [*history, ids.user, *user, ids.assistant, ids.mode(mode)]
     target = target_ids(enc, mode, ids, p, q)
     pads = (ids.say_pad, ids.think_pad)
-    weights = [0.0] * len(prompt) + [pad_weight if t in pads else 1.0 for t in target]
-    return Example(tuple(prompt + target), tuple(weights), enc.id if n_audio else None, n_audio)
+    weights = [pad_weight if t in pads else 1.0 for t in target]
+    if enc.injected:
+        for i in _think_positions(target, mode, len(enc.think), ids, p, q, enc.injected):
+            weights[i] = 0.0
+    return Example(tuple(prompt + target), tuple([0.0] * len(prompt) + weights), enc.id if n_audio else None,
+                   n_audio)
+
+
+def _think_positions(target: list[int], mode: str, n_think: int, ids: SpecialIds, p: int, q: int,
+                     chosen: frozenset[int]) -> list[int]:
+    """Positions in ``target`` of the reasoning tokens whose index in the reasoning is in ``chosen``."""
+    if mode == "tis":
+        think = [i for i, t in enumerate(target) if slot_channel(i, p, q) == "think" and t != ids.think_pad]
+    elif mode == "think-first":
+        think = list(range(n_think))
+    else:
+        return []
+    return [i for k, i in enumerate(think) if k in chosen]
 
 
 def history_turn(enc: EncodedSample, ids: SpecialIds) -> tuple[int, ...]:

@@ -65,9 +65,11 @@ class StageConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     """``init: scratch`` builds a Qwen2 backbone of the given shape and trains a tokenizer on the corpus;
-    otherwise ``init`` is a local Thinker or Qwen2/Qwen2.5 HF folder."""
+    ``init: default`` starts from the shipped Thinker; otherwise ``init`` is a local Thinker or Qwen2/Qwen2.5 HF
+    folder. ``tools: true`` adds the tool-call tokens to the starting Thinker (issue 12, docs/tools.md)."""
 
     init: str = "scratch"
+    tools: bool = False
     vocab_size: int = 1536
     layers: int = 4
     d_model: int = 256
@@ -157,6 +159,8 @@ def _build(cls, data: dict, where: str, **extra):
         elif name == "threads":
             if value is not None and (_check_type(key, value, int, "an int or null") < 1):
                 raise ValueError(f"{key} must be >= 1, got {value!r}")
+        elif name == "tools":
+            _check_type(key, value, bool, "true or false")
         elif name == "mixed_precision":
             if value not in ("auto", "no", "bf16", "fp16"):
                 raise ValueError(f"{key} must be one of 'auto', 'no', 'bf16', 'fp16', got {value!r}")

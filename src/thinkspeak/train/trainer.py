@@ -123,17 +123,23 @@ def corpus_texts(samples: list[MathSample]):
 
 
 def initial_thinker(recipe: Recipe, samples: list[MathSample]) -> Thinker:
-    """Build the recipe's starting Thinker: from scratch (tokenizer trained on ``samples``) or a local folder."""
+    """Build the recipe's starting Thinker: from scratch (tokenizer trained on ``samples``), the shipped default
+    or a local folder; with ``model.tools`` the tool-call tokens are added."""
     m = recipe.model
     adapter = AdapterConfig(feature_dim=m.feature_dim, stack=m.stack, hidden_dim=m.adapter_hidden, out_dim=m.d_model)
     if m.init != "scratch":
-        return Thinker.load(None if m.init == "default" else m.init)
-    from thinkspeak.model.tokenizer import train_tokenizer
+        thinker = Thinker.load(None if m.init == "default" else m.init)
+    else:
+        from thinkspeak.model.tokenizer import train_tokenizer
 
-    tokenizer = train_tokenizer(corpus_texts(samples), vocab_size=m.vocab_size)
-    shape = BackboneShape(layers=m.layers, d_model=m.d_model, heads=m.heads, kv_heads=m.kv_heads, ffn=m.ffn,
-                          max_positions=m.max_positions)
-    return Thinker.build(tokenizer, shape, ThinkerConfig(p=recipe.p, q=recipe.q, adapter=adapter), seed=recipe.seed)
+        tokenizer = train_tokenizer(corpus_texts(samples), vocab_size=m.vocab_size)
+        shape = BackboneShape(layers=m.layers, d_model=m.d_model, heads=m.heads, kv_heads=m.kv_heads, ffn=m.ffn,
+                              max_positions=m.max_positions)
+        thinker = Thinker.build(tokenizer, shape, ThinkerConfig(p=recipe.p, q=recipe.q, adapter=adapter),
+                                seed=recipe.seed)
+    if m.tools:
+        thinker.add_tool_tokens()
+    return thinker
 
 
 def set_trainable(thinker: Thinker, train: tuple[str, ...]) -> list[nn.Parameter]:

@@ -43,6 +43,14 @@ def _expression(rng: random.Random, operands: list[Fraction], ops: list[str]) ->
     return " ".join(parts)
 
 
+def calc_expression(operands: list[Fraction], ops: list[str]) -> str:
+    """The question as the ``calc`` tool reads it: ``'23 + 19 * 2'`` (usual precedence)."""
+    parts = [num(operands[0])]
+    for op, value in zip(ops, operands[1:], strict=True):
+        parts += [op, num(value)]
+    return " ".join(parts)
+
+
 def _phrase(rng: random.Random, operands: list[Fraction], ops: list[str]) -> str:
     """The question: a template around the expression, or a named operation ("the sum of 3, 4 and 5")."""
     same = len(set(ops)) == 1
@@ -112,7 +120,7 @@ def arith_short(rng: random.Random) -> Problem:
     answer, steps = _evaluate_steps(rng, operands, ops)
     body = _restate(rng, operands, ops, answer, steps)
     return Problem("arith_short", "expr_" + "".join({"+": "add", "-": "sub", "*": "mul", "/": "div"}[o] for o in ops),
-                   _phrase(rng, operands, ops), answer, steps, body)
+                   _phrase(rng, operands, ops), answer, steps, body, expression=calc_expression(operands, ops))
 
 
 def _restate(rng: random.Random, operands: list[Fraction], ops: list[str], answer: Fraction,
@@ -163,7 +171,8 @@ def arith_long(rng: random.Random) -> Problem:
     for op, value in zip(ops, operands[1:], strict=True):
         answer = apply(answer, op, value)
     says = [Say(body.format(r=num(answer)), steps[-1])]
-    return Problem("arith_long", f"long_{kind}", _phrase(rng, operands, ops), answer, steps, says)
+    return Problem("arith_long", f"long_{kind}", _phrase(rng, operands, ops), answer, steps, says,
+                   expression=calc_expression(operands, ops))
 
 
 __all__ = ["arith_long", "arith_short"]

@@ -8,16 +8,24 @@ spoken (:func:`thinkspeak.text.numbers.find_numbers`), so "twelve" in speech mat
 
 A think number counts only once all of its characters are out, so a number split over several subword
 tokens ("1", "2" for "12") is not credited early.
+
+Tools (issue 12): a number inside a tool result (``<|result|>42<|result_end|>``) counts only once the whole
+result is in the stream (its ``<|result_end|>`` is out): nothing spoken may use a tool's answer before it is
+injected. A say mention that breaks this rule is a violation with ``rule='tool'``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from thinkspeak.layouts.interleave import TokenRouter
+from thinkspeak.layouts.toolcalls import RESULT, RESULT_END
 from thinkspeak.text.numbers import find_numbers
+
+_RESULT = re.compile(re.escape(RESULT) + ".*?" + re.escape(RESULT_END), re.S)
 
 MARKERS = {"say_pad": "<say_pad>", "think_pad": "<think_pad>", "end": "<end>", "think_end": "<think_end>"}
 
@@ -30,6 +38,7 @@ class Violation:
     stream_index: int  # its position in the interleaved stream
     number: str
     value: Fraction
+    rule: str = "reasoning"  # 'tool': the number is a tool's answer said before the answer was injected
 
 
 @dataclass(frozen=True)
@@ -65,15 +74,22 @@ def check_stream(stream: Sequence[Hashable], *, decode: Callable[[list], str], s
             (say_at if routed.channel == "say" else think_at).append(routed.index)
     say_len = _prefix_lengths(say, decode)
     think_len = _prefix_lengths(think, decode)
-    think_numbers = find_numbers(decode(list(think)))
+    think_text = decode(list(think))
+    results = [m.span() for m in _RESULT.finditer(think_text)]
+
+    def ready(n) -> int:  # where a think number becomes usable: its end, or its result's end
+        return next((end for start, end in results if start <= n.start < end), n.end)
+
+    think_numbers = [(n.value, ready(n), any(s <= n.start < e for s, e in results)) for n in find_numbers(think_text)]
     mentions = find_numbers(decode(list(say)))
     violations = []
     for mention in mentions:
         k = next(i for i in range(len(say)) if say_len[i + 1] > mention.start)
         emitted = sum(1 for t in think_at if t < say_at[k])
-        available = {n.value for n in think_numbers if n.end <= think_len[emitted]}
+        available = {value for value, at, _ in think_numbers if at <= think_len[emitted]}
         if mention.value not in available:
-            violations.append(Violation(k, say_at[k], mention.text, mention.value))
+            pending = any(value == mention.value and in_result for value, _, in_result in think_numbers)
+            violations.append(Violation(k, say_at[k], mention.text, mention.value, "tool" if pending else "reasoning"))
     return DriftVerdict(len(mentions), tuple(violations))
 
 

@@ -22,7 +22,9 @@ from fractions import Fraction
 
 from thinkspeak.text.numbers import canonical_number
 
-CATEGORIES = ("arith_short", "arith_long", "single_step", "multi_step")
+CATEGORIES = ("arith_short", "arith_long", "single_step", "multi_step", "knowledge")
+# The categories of the default corpus (the fifth, knowledge, is asked for by name: it needs the fact base).
+DEFAULT_CATEGORIES = CATEGORIES[:4]
 
 OPERATION_WORDS = {"+": "plus", "-": "minus", "*": "times", "/": "divided by"}
 CLAIM_VERBS = ("is", "equals", "gives", "makes")
@@ -76,11 +78,13 @@ class Step:
     """One reasoning step: a short sentence of words and number literals.
 
     ``slip`` is set on journey steps (O1 Journey Learning) that state a wrong result on purpose; the next
-    step then starts with "Wait, let me check" and corrects it.
+    step then starts with "Wait, let me check" and corrects it. ``query`` marks a step that states a common
+    fact (the knowledge category); a trace with tools gets that fact from ``retrieve``.
     """
 
     text: str
     slip: bool = False
+    query: str | None = None  # a fact step: what a trace with tools asks `retrieve` (the text is the fact)
 
 
 @dataclass
@@ -103,6 +107,7 @@ class Problem:
     says: list[Say] = field(default_factory=list)
     as_fraction: bool = False
     unit: str = ""
+    expression: str | None = None  # the whole question as a calc expression (arithmetic categories)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass, field
 
-from thinkspeak.data.math import arithmetic, word_multi, word_single
+from thinkspeak.data.math import arithmetic, knowledge, word_multi, word_single
 from thinkspeak.data.math.drift import MARKERS, DriftVerdict, check_words
 from thinkspeak.data.math.journey import add_journey
-from thinkspeak.data.math.problem import CATEGORIES, Problem
+from thinkspeak.data.math.phrasing import rephrase
+from thinkspeak.data.math.problem import CATEGORIES, DEFAULT_CATEGORIES, Problem
 from thinkspeak.data.math.responses import build_response
+from thinkspeak.data.math.tooltraces import with_tools
 from thinkspeak.data.shards import sample_rng, stable_split
 from thinkspeak.layouts.interleave import arrange, check_rhythm
 from thinkspeak.text.numbers import spoken_form
@@ -27,7 +29,9 @@ GENERATORS = {
     "arith_long": (arithmetic.arith_long,),
     "single_step": word_single.KINDS,
     "multi_step": word_multi.KINDS,
+    "knowledge": knowledge.KINDS,
 }
+TOOL_FIELDS = ("tool_share", "tool_error_share", "phrasing_share")
 
 
 def _share(name: str, value: object) -> float:
@@ -38,18 +42,28 @@ def _share(name: str, value: object) -> float:
 
 @dataclass(frozen=True)
 class MathConfig:
-    """Options of the text stage; recorded in the manifest so resumed or sharded jobs must agree."""
+    """Options of the text stage; recorded in the manifest so resumed or sharded jobs must agree.
+
+    Tools (issue 12): ``tool_share`` of the traces call ``calc``/``retrieve`` (:mod:`.tooltraces`; not with a
+    journey slip), ``tool_error_share`` of those have their first call fail and go on by hand;
+    ``phrasing_share`` of the questions are asked another way (:mod:`.phrasing`). At 0 (the defaults) the
+    corpus is exactly the one without them.
+    """
 
     p: int = 2
     q: int = 8
     journey_share: float = 0.15
     valid_share: float = 0.05
     test_share: float = 0.05
-    categories: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 1.0))
+    categories: dict[str, float] = field(default_factory=lambda: dict.fromkeys(DEFAULT_CATEGORIES, 1.0))
+    tool_share: float = 0.0
+    tool_error_share: float = 0.1
+    phrasing_share: float = 0.0
 
     def __post_init__(self) -> None:
         check_rhythm(self.p, self.q)
-        _share("journey_share", self.journey_share)
+        for name in ("journey_share", *TOOL_FIELDS):
+            _share(name, getattr(self, name))
         _share("valid_share", self.valid_share)
         _share("test_share", self.test_share)
         if self.valid_share + self.test_share >= 1:
@@ -61,7 +75,12 @@ class MathConfig:
                              f"got {self.categories!r}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The options; the tool options only when used, so corpora made without them keep their fingerprint."""
+        d = asdict(self)
+        if not (self.tool_share or self.phrasing_share):
+            for name in TOOL_FIELDS:
+                del d[name]
+        return d
 
 
 def make_problem(rng: random.Random, category: str) -> Problem:
@@ -95,7 +114,7 @@ def layouts(reasoning: list[str], response: list[str], licenses: list[int], p: i
 def build_sample(seed: int, index: int, config: MathConfig) -> tuple[dict, DriftVerdict]:
     """Row ``index`` of the corpus for ``seed`` (contract 2 text columns) and its drift verdict."""
     rng = sample_rng(seed, index, "math")
-    names = list(config.categories)
+    names = [c for c in CATEGORIES if c in config.categories]  # canonical order: the manifest's dict is sorted
     category = rng.choices(names, weights=[config.categories[n] for n in names])[0]
     problem = make_problem(rng, category)
     journey = False
@@ -103,6 +122,12 @@ def build_sample(seed: int, index: int, config: MathConfig) -> tuple[dict, Drift
         with_slip = add_journey(rng, problem)
         if with_slip is not None:
             problem, journey = with_slip, True
+    if config.tool_share and not journey and rng.random() < config.tool_share:
+        fail = bool(config.tool_error_share) and rng.random() < config.tool_error_share
+        problem = with_tools(rng, problem, fail=fail)
+    question = problem.question
+    if config.phrasing_share and rng.random() < config.phrasing_share:
+        question = rephrase(rng, problem)
     response = build_response(rng, problem)
     reasoning = [s.text for s in problem.steps]
     forms = layouts(reasoning, response.chunks, response.licenses, config.p, config.q)
@@ -112,8 +137,8 @@ def build_sample(seed: int, index: int, config: MathConfig) -> tuple[dict, Drift
         "split": stable_split(problem.question, config.valid_share, config.test_share),
         "category": problem.category,
         "kind": problem.kind,
-        "question": problem.question,
-        "question_spoken": spoken_form(problem.question),
+        "question": question,
+        "question_spoken": spoken_form(question),
         "answer": problem.answer_text,
         "reasoning": reasoning,
         "response": response.chunks,
