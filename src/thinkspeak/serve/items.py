@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from thinkspeak.audio import pcm16_to_float, resample
+from thinkspeak.audio import pcm16_to_float
 from thinkspeak.serve import protocol as P
+from thinkspeak.serve.audio import HEARING_RATE, resample_all
 from thinkspeak.serve.conversation import Item
-from thinkspeak.serve.listener import SAMPLE_RATE
 from thinkspeak.serve.protocol import ProtocolError
 
 
@@ -27,7 +27,7 @@ def item_wire(item: Item) -> dict[str, Any]:
 
 def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], event_id: str | None) -> Item:
     """A message item from ``conversation.item.create``: text parts, or (user) pcm16 ``input_audio`` resampled
-    to 16 kHz. Hearing is the caller's business (``item.transcript`` is left unset)."""
+    to the hearing rate. Hearing is the caller's business (``item.transcript`` is left unset)."""
     role, content = raw.get("role"), raw.get("content")
     if raw.get("type", "message") != "message" or role not in ("user", "assistant", "system"):
         raise ProtocolError("invalid_value", "item must be a message with role user, assistant or system",
@@ -48,7 +48,7 @@ def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], e
         else:
             raise ProtocolError("invalid_value", f"unsupported content part {part.get('type')!r:.40}",
                                 f"item.content[{i}]", event_id)
-    pcm = resample(np.concatenate(audio), input_rate, SAMPLE_RATE) if audio else None
+    pcm = resample_all(np.concatenate(audio), input_rate, HEARING_RATE) if audio else None
     return Item(item_id, role, audio=pcm, text=" ".join(texts).strip())
 
 
