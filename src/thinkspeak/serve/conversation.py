@@ -15,6 +15,7 @@ import numpy as np
 
 from thinkspeak.serve.audio import HEARING_RATE
 from thinkspeak.serve.playout import PlayoutClock
+from thinkspeak.serve.protocol import ProtocolError
 
 
 @dataclass
@@ -103,6 +104,20 @@ class Conversation:
 
     def get(self, item_id: str) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
+
+    def truncate(self, item_id: str, audio_end_ms: int, content_index: int, event_id: str | None) -> None:
+        """``conversation.item.truncate``: the assistant audio item was heard up to ``audio_end_ms``."""
+        item = self.get(item_id)
+        if item is None or item.role != "assistant" or item.clock is None:
+            raise ProtocolError("invalid_value", f"no assistant audio item '{item_id[:60]}' to truncate", "item_id",
+                                event_id)
+        if content_index != 0 or audio_end_ms < 0:
+            raise ProtocolError("invalid_value", "content_index must be 0 and audio_end_ms >= 0", "audio_end_ms",
+                                event_id)
+        if audio_end_ms > item.clock.sent_ms:
+            raise ProtocolError("invalid_value", f"audio_end_ms {audio_end_ms} is beyond the item's audio "
+                                f"({item.clock.sent_ms:.0f} ms)", "audio_end_ms", event_id)
+        item.audio_end_ms = float(audio_end_ms)
 
     def delete(self, item_id: str) -> bool:
         before = len(self.items)

@@ -182,19 +182,10 @@ class RealtimeSession:
             await self.emit("conversation.item.done", previous_item_id=previous, item=item_wire(item))
 
     async def _on_conversation_item_truncate(self, event: ClientEvent) -> None:
-        item_id, audio_end_ms = event.field("item_id", str), event.field("audio_end_ms", int)
-        item = self.conversation.get(item_id)
-        if item is None or item.role != "assistant" or item.clock is None:
-            raise ProtocolError("invalid_value", f"no assistant audio item '{item_id[:60]}' to truncate", "item_id",
-                                event.event_id)
-        if event.field("content_index", int, required=False, default=0) != 0 or audio_end_ms < 0:
-            raise ProtocolError("invalid_value", "content_index must be 0 and audio_end_ms >= 0", "audio_end_ms",
-                                event.event_id)
-        if audio_end_ms > item.clock.sent_ms:
-            raise ProtocolError("invalid_value", f"audio_end_ms {audio_end_ms} is beyond the item's audio "
-                                f"({item.clock.sent_ms:.0f} ms)", "audio_end_ms", event.event_id)
-        item.audio_end_ms = float(audio_end_ms)
-        await self.emit("conversation.item.truncated", item_id=item.id, content_index=0, audio_end_ms=audio_end_ms)
+        item_id, end_ms = event.field("item_id", str), event.field("audio_end_ms", int)
+        self.conversation.truncate(item_id, end_ms, event.field("content_index", int, required=False, default=0),
+                                   event.event_id)
+        await self.emit("conversation.item.truncated", item_id=item_id, content_index=0, audio_end_ms=end_ms)
 
     async def _on_conversation_item_delete(self, event: ClientEvent) -> None:
         item_id = event.field("item_id", str)
