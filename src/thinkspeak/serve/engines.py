@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from thinkspeak.serve.hearing import HEARING, FairQueue, Hearing, Transcriber
+from thinkspeak.serve.hearing import HEARING, FairQueue, Hearing
 from thinkspeak.serve.talker import Talker, TTSTalker
 from thinkspeak.serve.thinkers.base import ThinkerBackend
 from thinkspeak.speech.tts import TTS
 from thinkspeak.speech.vad import FrameVAD
 
 if TYPE_CHECKING:
-    from thinkspeak.speech.asr import Window
+    from thinkspeak.speech.asr import Transcriber, Window
 
 log = logging.getLogger("thinkspeak.serve")
 ENGINE_WORKERS = 4

@@ -18,21 +18,17 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from thinkspeak.serve.audio import HEARING_RATE
 from thinkspeak.serve.registry import Registry
 
+if TYPE_CHECKING:
+    from thinkspeak.speech.asr import Transcriber
+
 log = logging.getLogger("thinkspeak.serve")
-
-
-class Transcriber(Protocol):
-    """An ASR engine (:class:`thinkspeak.speech.asr.WhisperASR` is one): 16 kHz float audio -> text (or an
-    object with a ``text`` attribute)."""
-
-    def transcribe(self, pcm: np.ndarray) -> Any: ...
 
 
 class FairQueue:
