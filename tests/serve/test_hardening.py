@@ -194,23 +194,32 @@ def test_cancel_right_after_create_still_creates_and_ends_the_response(server):
 
 
 def test_a_client_that_never_reads_is_disconnected(speech_engines, chat_peer):
+    """A raw client that reads the handshake, then nothing (not even pings), while the server has a lot to say."""
+    from websockets.client import ClientProtocol
+    from websockets.uri import parse_uri
+
     running = serve_with(speech_engines, chat_peer, limits=replace(
         ServerLimits(), write_timeout_s=1.0, max_prompt_tokens=1 << 30))
-    text = "y" * (900 << 10)
+    item = json.dumps(text_item("y" * (900 << 10), role="system")).encode()  # echoed twice by the server
 
     async def main_():
-        ws = await websockets.connect(running.url, max_size=None, max_queue=1)  # then never reads
+        proto = ClientProtocol(parse_uri(running.url), max_size=None)
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.port, limit=1 << 16)
+        proto.send_request(proto.connect())
+        writer.write(b"".join(proto.data_to_send()))
+        proto.receive_data(await reader.readuntil(b"\r\n\r\n"))
         for _ in range(40):
+            proto.send_text(item)
+            writer.write(b"".join(proto.data_to_send()))
             try:
-                await asyncio.wait_for(ws.send(json.dumps(text_item(text, role="system"))), 5)
-            except (TimeoutError, websockets.ConnectionClosed):
+                await asyncio.wait_for(writer.drain(), 5)
+            except (TimeoutError, ConnectionError):
                 break
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 15  # well before uvicorn's keepalive (20 s ping + 20 s) would give up
         while running.app.state.sessions and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        open_sessions = len(running.app.state.sessions)
-        ws.transport.abort()
-        return open_sessions
+        writer.transport.abort()
+        return len(running.app.state.sessions)
 
     try:
         assert asyncio.run(main_()) == 0

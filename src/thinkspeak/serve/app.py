@@ -83,8 +83,8 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
             await ws.send_json(error_event(busy))
             await ws.close(TRY_AGAIN_LATER)
             return
-        session = RealtimeSession(engines, server, metrics, ws.send_text, model=model,
-                                  on_stall=lambda: ws.close(POLICY_VIOLATION))
+        handler = asyncio.current_task()
+        session = RealtimeSession(engines, server, metrics, ws.send_text, model=model, on_stall=handler.cancel)
         sessions.add(session)
         try:
             await session.open()
@@ -97,6 +97,10 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
                 if code is not None:
                     await ws.close(code)
                     break
+        except asyncio.CancelledError:  # a client that stopped reading: drop it (the socket cannot take a close)
+            if not session.transport.stalled:
+                raise
+            handler.uncancel()
         finally:
             try:
                 await session.close()

@@ -55,7 +55,7 @@ class RealtimeSession:
 
     def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics,
                  send_text: Callable[[str], Awaitable[None]], *, model: str | None = None,
-                 on_stall: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_stall: Callable[[], object] | None = None) -> None:
         self.id, self.engines, self.server, self.metrics = P.new_id("sess"), engines, server, metrics
         self.config: SessionConfig = replace(server.session, model=model) if model else server.session
         limits = server.limits

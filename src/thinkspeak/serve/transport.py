@@ -26,12 +26,12 @@ class Transport:
     """One connection's outgoing side; ``closed`` once the socket failed or the session closed."""
 
     def __init__(self, send_text: Callable[[str], Awaitable[None]], *, write_timeout_s: float,
-                 on_stall: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_stall: Callable[[], object] | None = None) -> None:
         self._send_text = send_text
         self._lock = asyncio.Lock()
         self.write_timeout_s = write_timeout_s
         self._on_stall = on_stall
-        self.closed = False
+        self.closed = self.stalled = False
 
     async def send(self, event: dict[str, Any], token: CancelToken | None = None,
                    on_sent: Callable[[float], None] | None = None) -> None:
@@ -43,9 +43,9 @@ class Transport:
                 await asyncio.wait_for(self._send_text(json.dumps(event)), self.write_timeout_s)
             except TimeoutError:
                 log.warning("client stopped reading for %.0f s; closing its session", self.write_timeout_s)
-                self.closed = True
+                self.closed = self.stalled = True
                 if self._on_stall is not None:
-                    asyncio.get_running_loop().create_task(self._on_stall())
+                    self._on_stall()
                 return
             except Exception:  # the socket is gone; the app's receive loop will close the session
                 self.closed = True
