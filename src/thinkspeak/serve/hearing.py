@@ -16,13 +16,16 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from thinkspeak.serve.audio import HEARING_RATE
+from thinkspeak.serve.conversation import Item
+from thinkspeak.serve.items import item_wire
+from thinkspeak.serve.protocol import internal_error
 from thinkspeak.serve.registry import Registry
 
 if TYPE_CHECKING:
@@ -96,6 +99,23 @@ class Hearing:
             return await self._transcribe(owner, audio)
 
         return asyncio.create_task(hear(), name=f"hear-{owner}")
+
+    async def announce(self, item: Item, emit: Callable[..., Awaitable[None]]) -> None:
+        """Once ``item`` is heard: its ``transcription.completed`` and ``item.done`` (or ``.failed``, with the
+        cause in the log only); the transcript stands for the audio from then on."""
+        try:
+            text = await item.transcript
+        except asyncio.CancelledError:
+            return
+        except Exception:  # ASR failure: report it, keep the session
+            log.exception("transcription of %s failed", item.id)
+            await emit("conversation.item.input_audio_transcription.failed", item_id=item.id, content_index=0,
+                       error=internal_error("transcription_failed").detail())
+            return
+        await emit("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0,
+                   transcript=text, usage={"type": "duration", "seconds": round(item.audio_s, 3)})
+        item.forget_audio()
+        await emit("conversation.item.done", item=item_wire(item))
 
     async def _transcribe(self, owner: str, audio: np.ndarray) -> str:
         if self.asr is None or audio.size == 0:

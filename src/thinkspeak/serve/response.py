@@ -26,7 +26,7 @@ from typing import Any
 
 from thinkspeak.decode.events import Done, SayToken, ThinkToken
 from thinkspeak.serve import protocol as P
-from thinkspeak.serve.cancel import CancelToken
+from thinkspeak.serve.cancel import CancelToken, Generation
 from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Item
 from thinkspeak.serve.engines import Engines
@@ -54,6 +54,58 @@ class RunContext:
     send: Send
     output_gate: asyncio.Event
     owner: str
+
+
+class Responses:
+    """A session's responses: the live one, their cancel tokens, the output held during a possible barge-in, and
+    the playback of the last spoken answer (what a barge-in cuts)."""
+
+    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics, send: Send, owner: str) -> None:
+        self.engines, self.server, self.metrics, self.send, self.owner = engines, server, metrics, send, owner
+        self.generation = Generation()
+        self.output_gate = asyncio.Event()
+        self.output_gate.set()
+        self.live: ResponseRun | None = None
+        self.last_audio: Item | None = None
+
+    def new(self, user: Item, config: SessionConfig, *, history: tuple[tuple[str, str], ...], instructions: str,
+            timeline: TurnTimeline, live: bool, requested: bool = False) -> ResponseRun:
+        """A response to ``user`` under a new cancel token (cancelling whatever ran); not yet started."""
+        ctx = RunContext(self.engines, self.server, config, self.metrics, self.send, self.output_gate, self.owner)
+        return ResponseRun(ctx, self.generation.begin(), user, history=history, instructions=instructions,
+                           timeline=timeline, live=live, requested=requested)
+
+    @property
+    def active(self) -> bool:
+        return self.live is not None and not self.live.finished
+
+    def adopt(self, run: ResponseRun) -> None:
+        self.live = run
+        if run.audio:
+            self.last_audio = run.item
+
+    def playing(self) -> bool:
+        """The last spoken answer is still playing at the client (by the playback model)."""
+        item = self.last_audio
+        return item is not None and item.clock is not None and item.clock.queued_s(time.monotonic()) > 0
+
+    async def interrupt(self) -> tuple[str, int] | None:
+        """Confirmed barge-in: cut the last spoken answer to what was played, cancel the live response, let
+        output flow again; ``(item id, ms played)`` when an item was cut."""
+        item, cut = self.last_audio, None
+        if item is not None and item.clock is not None and item.audio_end_ms is None:
+            item.audio_end_ms = min(item.clock.played_ms(time.monotonic()), item.clock.sent_ms)
+            cut = (item.id, int(item.audio_end_ms))
+        if self.active:
+            await self.live.stop("turn_detected")
+        self.output_gate.set()
+        return cut
+
+    async def close(self) -> None:
+        self.generation.cancel()
+        if self.live is not None:
+            await self.live.stop("client_disconnected")
+        self.live = self.last_audio = None
 
 
 class ResponseRun:

@@ -23,7 +23,6 @@ import numpy as np
 from thinkspeak.serve import frames as F
 from thinkspeak.serve import protocol as P
 from thinkspeak.serve.audio import HEARING_RATE
-from thinkspeak.serve.cancel import Generation
 from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Conversation, Item
 from thinkspeak.serve.engines import Engines
@@ -39,7 +38,7 @@ from thinkspeak.serve.listener import (
 from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
 from thinkspeak.serve.protocol import ClientEvent, ProtocolError
 from thinkspeak.serve.ratelimit import ErrorWindow, TokenBucket
-from thinkspeak.serve.response import ResponseRun, RunContext
+from thinkspeak.serve.response import ResponseRun, Responses
 from thinkspeak.serve.thinkers.base import estimate_tokens
 from thinkspeak.serve.transport import Transport
 from thinkspeak.serve.turns import TurnMachine
@@ -60,13 +59,10 @@ class RealtimeSession:
         self.config: SessionConfig = replace(server.session, model=model) if model else server.session
         limits = server.limits
         self.transport = Transport(send_text, write_timeout_s=limits.write_timeout_s, on_stall=on_stall)
-        self.generation = Generation()
+        self.send = self.transport.send
         self.conversation = Conversation(limits.max_items, limits.max_conversation_bytes)
-        self.output_gate = asyncio.Event()
-        self.output_gate.set()
-        self.run: ResponseRun | None = None
-        self.last_audio_item: Item | None = None
-        self.turns = TurnMachine(self.config.turn_detection, playing=self._playing)
+        self.responses = Responses(engines, server, metrics, self.send, self.id)
+        self.turns = TurnMachine(self.config.turn_detection, playing=self.responses.playing)
         self.listener = ListenerStage(Listener(engines.make_vad, self.config.input_rate, self.config.turn_detection,
                                                max_buffer_s=limits.max_buffer_s, long_ms=server.barge_in_min_ms,
                                                speculate_after_ms=server.speculate_after_ms),
@@ -77,7 +73,6 @@ class RealtimeSession:
         self._tasks: set[asyncio.Task] = set()
         self._stopped_at = 0.0
         self._open = self._shut = False
-        self.send = self.transport.send
 
     async def emit(self, kind: str, **fields: Any) -> None:
         await self.send(P.server_event(kind, **fields))
@@ -92,15 +87,11 @@ class RealtimeSession:
         if self._shut:
             return
         self._shut = self.transport.closed = True
-        self.generation.cancel()
         for task in [self.listener.task, *self._tasks]:
             task.cancel()
-        for action in self.turns.push(F.ForgetFrame()):
-            await self._act(action)
-        if self.run is not None:
-            await self.run.stop("client_disconnected")
+        await self._push(F.ForgetFrame())
+        await self.responses.close()
         self.conversation.clear()
-        self.run = self.last_audio_item = None
         if self._open:
             self._open = False
             self.metrics.sessions.dec()
@@ -162,22 +153,19 @@ class RealtimeSession:
 
     async def _on_conversation_item_create(self, event: ClientEvent) -> None:
         item = item_from_client(event.field("item", dict), input_rate=self.config.input_rate,
-                                taken={i.id for i in self.conversation.items}, event_id=event.event_id)
+                                taken={i.id for i in self.conversation.items}, event_id=event.event_id,
+                                max_tokens=self.server.limits.max_prompt_tokens,
+                                count=getattr(self.engines.thinker, "count_tokens", estimate_tokens))
         if item.audio is not None:
             self._spend_audio(item.audio_s, "item.content", event.event_id)
             item.transcript = self._hear(item.audio)
-        else:
-            tokens = getattr(self.engines.thinker, "count_tokens", estimate_tokens)(item.text)
-            if tokens > self.server.limits.max_prompt_tokens:
-                raise ProtocolError("input_too_long", f"the item's text takes {tokens} tokens; the limit is "
-                                    f"{self.server.limits.max_prompt_tokens}", "item.content", event.event_id)
-            if item.role == "user":
-                item.transcript = asyncio.get_running_loop().create_future()
-                item.transcript.set_result(item.text)
+        elif item.role == "user":
+            item.transcript = asyncio.get_running_loop().create_future()
+            item.transcript.set_result(item.text)
         previous = await self._add(item)
         await self.emit("conversation.item.added", previous_item_id=previous, item=item_wire(item))
         if item.audio is not None:  # done once heard
-            self._spawn(self._announce_transcript(item))
+            self._spawn(self.engines.ears.announce(item, self.emit))
         else:
             await self.emit("conversation.item.done", previous_item_id=previous, item=item_wire(item))
 
@@ -195,7 +183,7 @@ class RealtimeSession:
 
     async def _on_response_create(self, event: ClientEvent) -> None:
         options = event.field("response", dict, required=False, default={})
-        if self.run is not None and not self.run.finished:
+        if self.responses.active:
             raise ProtocolError("conversation_already_has_active_response",
                                 "a response is in progress; cancel it first", None, event.event_id)
         user = self.conversation.last_user()
@@ -213,9 +201,9 @@ class RealtimeSession:
         run.start(self._finished)
 
     async def _on_response_cancel(self, event: ClientEvent) -> None:
-        if self.run is None or self.run.finished:
+        if not self.responses.active:
             raise ProtocolError("response_cancel_not_active", "there is no response to cancel", None, event.event_id)
-        await self.run.stop("client_cancelled")
+        await self.responses.live.stop("client_cancelled")
 
     # ------------------------------------------------------------------ listener -> turns -> actions
     async def _on_speech(self, frame: F.SpeechFrame) -> None:
@@ -234,13 +222,15 @@ class RealtimeSession:
             await self.emit("input_audio_buffer.speech_started", audio_start_ms=action.start_ms,
                             item_id=action.item_id)
         elif isinstance(action, F.HoldOutputAction):
-            self.output_gate.clear()
+            self.responses.output_gate.clear()
         elif isinstance(action, F.ReleaseOutputAction):
             if action.false_interruption:
                 self.metrics.barge_ins.labels("false").inc()
-            self.output_gate.set()
+            self.responses.output_gate.set()
         elif isinstance(action, F.InterruptAction):
-            await self._interrupt()
+            self.metrics.barge_ins.labels("confirmed").inc()
+            if (cut := await self.responses.interrupt()) is not None:
+                await self.emit("conversation.item.truncated", item_id=cut[0], content_index=0, audio_end_ms=cut[1])
         elif isinstance(action, F.SpeculateAction):
             spec = action.spec
             spec.run = self._new_run(Item(spec.item_id, "user", audio=spec.audio),
@@ -263,19 +253,6 @@ class RealtimeSession:
             self._stopped_at = time.monotonic()
         elif isinstance(action, F.CommitSpeechAction):
             await self._commit_speech(action)
-
-    async def _interrupt(self) -> None:
-        """Confirmed barge-in: cancel the answer, cut its item to what was played, let output flow again."""
-        self.metrics.barge_ins.labels("confirmed").inc()
-        item, played = self.last_audio_item, None
-        if item is not None and item.clock is not None and item.audio_end_ms is None:
-            played = min(item.clock.played_ms(time.monotonic()), item.clock.sent_ms)
-            item.audio_end_ms = played
-        if self.run is not None and not self.run.finished:
-            await self.run.stop("turn_detected")
-        self.output_gate.set()
-        if played is not None:
-            await self.emit("conversation.item.truncated", item_id=item.id, content_index=0, audio_end_ms=int(played))
 
     async def _endpoint(self, end_ms: int, transcript: asyncio.Future) -> None:
         """Words-decide turn detection: once the words before a pause are heard, set the silence that ends it."""
@@ -317,14 +294,11 @@ class RealtimeSession:
     def _hear(self, audio: np.ndarray, after: ResponseRun | None = None) -> asyncio.Task:
         return self.engines.ears.transcript(self.id, audio, after.speaking if after is not None else None)
 
-    def _playing(self) -> bool:
-        item = self.last_audio_item
-        return item is not None and item.clock is not None and item.clock.queued_s(time.monotonic()) > 0
-
     async def _add(self, item: Item) -> str | None:
         """Add ``item`` to the conversation, dropping (and announcing) the oldest items over its limits."""
         previous = self.conversation.add(item)
-        for dropped in self.conversation.trim(keep=(self.run.user, self.run.item) if self.run else ()):
+        live = self.responses.live
+        for dropped in self.conversation.trim(keep=(live.user, live.item) if live else ()):
             await self.emit("conversation.item.deleted", item_id=dropped)
         return previous
 
@@ -332,43 +306,24 @@ class RealtimeSession:
         previous = await self._add(item)
         await self.emit("input_audio_buffer.committed", item_id=item.id, previous_item_id=previous)
         await self.emit("conversation.item.added", previous_item_id=previous, item=item_wire(item))
-        self._spawn(self._announce_transcript(item))
-
-    async def _announce_transcript(self, item: Item) -> None:
-        try:
-            text = await item.transcript
-        except asyncio.CancelledError:
-            return
-        except Exception:  # ASR failure: report it, keep the session
-            log.exception("session %s: transcription failed", self.id)
-            await self.emit("conversation.item.input_audio_transcription.failed", item_id=item.id, content_index=0,
-                            error=P.internal_error("transcription_failed").detail())
-            return
-        await self.emit("conversation.item.input_audio_transcription.completed", item_id=item.id, content_index=0,
-                        transcript=text, usage={"type": "duration", "seconds": round(item.audio_s, 3)})
-        item.forget_audio()  # heard: the transcript stands for it from now on
-        await self.emit("conversation.item.done", item=item_wire(item))
+        self._spawn(self.engines.ears.announce(item, self.emit))
 
     def _new_run(self, user: Item, timeline: TurnTimeline, *, live: bool, config: SessionConfig | None = None,
                  instructions: str | None = None, requested: bool = False) -> ResponseRun:
-        ctx = RunContext(self.engines, self.server, config or self.config, self.metrics, self.send, self.output_gate,
-                         self.id)
         base = self.config.instructions if instructions is None else instructions
-        return ResponseRun(ctx, self.generation.begin(), user, history=self.conversation.history(before=user),
-                           instructions=self.conversation.instructions(base), timeline=timeline, live=live,
-                           requested=requested)
+        return self.responses.new(user, config or self.config, history=self.conversation.history(before=user),
+                                  instructions=self.conversation.instructions(base), timeline=timeline, live=live,
+                                  requested=requested)
 
     async def _adopt(self, run: ResponseRun) -> None:
         """Make ``run`` the session's response; its item joins the conversation."""
-        self.run = run
+        self.responses.adopt(run)
         await self._add(run.item)
-        if run.audio:
-            self.last_audio_item = run.item
         if not run.finished:
             await self._push(F.ResponseStartFrame())
 
     def _finished(self, run: ResponseRun) -> None:
-        if run is self.run:
+        if run is self.responses.live:
             self.turns.push(F.ResponseEndFrame())
         if run.status == "skipped":
             self.conversation.delete(run.item.id)
