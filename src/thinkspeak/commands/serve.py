@@ -135,7 +135,8 @@ def handle(args: argparse.Namespace) -> int:
                            asr_window=args.asr_window)
     app = create_app(engines, server)
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    print(f"thinkspeak serve: Thinker {engines.thinker.name}; open http://{host}:{args.port}/ "
+    page = f"http://{host}:{args.port}/" + ("#key=YOUR_API_KEY" if api_key else "")
+    print(f"thinkspeak serve: Thinker {engines.thinker.name}; open {page} "
           f"(Realtime WebSocket ws://{host}:{args.port}/v1/realtime)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=4 * (1 << 20))
     return 0
