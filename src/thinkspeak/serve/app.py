@@ -10,7 +10,6 @@ set headers, so they may offer the ``realtime`` subprotocol (accepted) and the k
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -25,8 +24,6 @@ from thinkspeak.serve.metrics import ServerMetrics
 from thinkspeak.serve.protocol import ProtocolError, error_event
 from thinkspeak.serve.security import key_presented, origin_allowed
 from thinkspeak.serve.session import POLICY_VIOLATION, RealtimeSession
-
-log = logging.getLogger("thinkspeak.serve")
 
 TRY_AGAIN_LATER = 1013
 STATIC_DIR = resources.files("thinkspeak.serve") / "static"

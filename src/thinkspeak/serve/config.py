@@ -214,51 +214,44 @@ def _turn_detection(value: Any, current: TurnDetection | None, path: str, event_
     if kind not in types:
         raise ProtocolError("invalid_value", f"'{path}.type' must be one of {types} or the field null, got "
                             f"{kind!r:.40}", f"{path}.type", event_id)
-    if kind != "server_vad":
-        return _semantic(kind, value, current, path, event_id)
-    base = current if current is not None and not current.semantic else TurnDetection()
+    base = current if current is not None and current.type == kind else TurnDetection(type=kind)
+    changes = _vad_changes(value, path, event_id) if kind == "server_vad" else _eagerness(kind, value, path, event_id)
+    for key in ("create_response", "interrupt_response"):
+        if value.get(key) is not None:
+            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
+    detection = replace(base, **changes)
+    try:
+        detection.detector  # noqa: B018 -- built now: a config is reported (session.updated) only when it can be used
+    except ValueError as exc:
+        raise ProtocolError("invalid_value", f"'{path}': {exc}", path, event_id) from None
+    return detection
+
+
+def _vad_changes(value: dict, path: str, event_id: str | None) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     checks = {  # the segmenter's own bounds: a threshold of 0 or 1 would never change state
         "threshold": (float, 0.01, 0.99),
         "prefix_padding_ms": (int, 0, 2000),
         "silence_duration_ms": (int, 32, 5000),
     }
-    for key, (kind_, low, high) in checks.items():
+    for key, (kind, low, high) in checks.items():
         if value.get(key) is None:
             continue
         got = value[key]
         if isinstance(got, bool) or not isinstance(got, int | float) or not low <= got <= high:
             raise ProtocolError("invalid_value", f"'{path}.{key}' must be a number in [{low}, {high}], got {got!r:.20}",
                                 f"{path}.{key}", event_id)
-        changes[key] = kind_(got)
-    for key in ("create_response", "interrupt_response"):
-        if value.get(key) is not None:
-            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
-    return _checked(replace(base, **changes), path, event_id)
+        changes[key] = kind(got)
+    return changes
 
 
-def _semantic(kind: str, value: dict, current: TurnDetection | None, path: str, event_id: str | None) -> TurnDetection:
+def _eagerness(kind: str, value: dict, path: str, event_id: str | None) -> dict[str, Any]:
     for key in ("threshold", "prefix_padding_ms", "silence_duration_ms"):
         if value.get(key) is not None:
             raise ProtocolError("invalid_value", f"'{path}.{key}' applies to server_vad only; {kind} is tuned "
                                 "by 'eagerness'", f"{path}.{key}", event_id)
-    base = current if current is not None and current.type == kind else TurnDetection(type=kind)
-    changes: dict[str, Any] = {}
-    if value.get("eagerness") is not None:
-        if value["eagerness"] not in EAGERNESS:
-            raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
-                                f"{value['eagerness']!r:.20}", f"{path}.eagerness", event_id)
-        changes["eagerness"] = value["eagerness"]
-    for key in ("create_response", "interrupt_response"):
-        if value.get(key) is not None:
-            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
-    return _checked(replace(base, **changes), path, event_id)
-
-
-def _checked(detection: TurnDetection, path: str, event_id: str | None) -> TurnDetection:
-    """``detection`` once its detector could be built: a config is reported only when it can be used."""
-    try:
-        detection.detector  # noqa: B018 -- built now, so a bad value is an error before session.updated
-    except ValueError as exc:
-        raise ProtocolError("invalid_value", f"'{path}': {exc}", path, event_id) from None
-    return detection
+    eagerness = value.get("eagerness")
+    if eagerness is not None and eagerness not in EAGERNESS:
+        raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
+                            f"{eagerness!r:.20}", f"{path}.eagerness", event_id)
+    return {} if eagerness is None else {"eagerness": eagerness}

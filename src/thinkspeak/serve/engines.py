@@ -7,7 +7,6 @@ wait their turn in one :class:`~thinkspeak.serve.hearing.FairQueue` shared by ev
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from thinkspeak.speech.vad import FrameVAD
 if TYPE_CHECKING:
     from thinkspeak.speech.asr import Transcriber, Window
 
-log = logging.getLogger("thinkspeak.serve")
 ENGINE_WORKERS = 4
 
 

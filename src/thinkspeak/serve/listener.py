@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -40,7 +39,6 @@ from thinkspeak.speech.segmenter import (
 )
 from thinkspeak.speech.vad import FrameVAD
 
-log = logging.getLogger("thinkspeak.serve")
 MIN_SPEECH_MS = 64
 
 

@@ -53,15 +53,14 @@ class RunContext:
     metrics: ServerMetrics
     send: Send
     output_gate: asyncio.Event
-    owner: str
 
 
 class Responses:
     """A session's responses: the live one, their cancel tokens, the output held during a possible barge-in, and
     the playback of the last spoken answer (what a barge-in cuts)."""
 
-    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics, send: Send, owner: str) -> None:
-        self.engines, self.server, self.metrics, self.send, self.owner = engines, server, metrics, send, owner
+    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics, send: Send) -> None:
+        self.engines, self.server, self.metrics, self.send = engines, server, metrics, send
         self.generation = Generation()
         self.output_gate = asyncio.Event()
         self.output_gate.set()
@@ -71,7 +70,7 @@ class Responses:
     def new(self, user: Item, config: SessionConfig, *, history: tuple[tuple[str, str], ...], instructions: str,
             timeline: TurnTimeline, live: bool, requested: bool = False) -> ResponseRun:
         """A response to ``user`` under a new cancel token (cancelling whatever ran); not yet started."""
-        ctx = RunContext(self.engines, self.server, config, self.metrics, self.send, self.output_gate, self.owner)
+        ctx = RunContext(self.engines, self.server, config, self.metrics, self.send, self.output_gate)
         return ResponseRun(ctx, self.generation.begin(), user, history=history, instructions=instructions,
                            timeline=timeline, live=live, requested=requested)
 
@@ -147,6 +146,11 @@ class ResponseRun:
     @property
     def finished(self) -> bool:
         return self._task is not None and self._task.done()
+
+    @property
+    def final_status(self) -> str:
+        """The protocol's status of a response that ended: completed, cancelled or failed."""
+        return self.status if self.status in ("completed", "cancelled", "failed") else "cancelled"
 
     async def go_live(self) -> None:
         """Confirm a speculative run: flush what it buffered, in order, and let its audio flow."""
@@ -325,7 +329,7 @@ class ResponseRun:
         item = self._item_wire(item_status)
         await self._emit("response.output_item.done", response_id=self.id, output_index=0, item=item)
         await self._emit("conversation.item.done", item=item)
-        status = self.status if self.status in ("completed", "cancelled", "failed") else "cancelled"
+        status = self.final_status
         await self._emit("response.done", response=P.response_object(
             self.id, status=status, output=[item], modalities=self.modalities,
             reason=self.reason if status == "cancelled" else None))
@@ -337,6 +341,5 @@ class ResponseRun:
 
     def _count(self) -> None:
         """Export the final status and latencies of a response the client saw (once)."""
-        status = self.status if self.status in ("completed", "cancelled", "failed") else "cancelled"
-        self.ctx.metrics.turns.labels(status).inc()
+        self.ctx.metrics.turns.labels(self.final_status).inc()
         self.ctx.metrics.observe_turn(self.timeline)

@@ -61,7 +61,7 @@ class RealtimeSession:
         self.transport = Transport(send_text, write_timeout_s=limits.write_timeout_s, on_stall=on_stall)
         self.send = self.transport.send
         self.conversation = Conversation(limits.max_items, limits.max_conversation_bytes)
-        self.responses = Responses(engines, server, metrics, self.send, self.id)
+        self.responses = Responses(engines, server, metrics, self.send)
         self.turns = TurnMachine(self.config.turn_detection, playing=self.responses.playing)
         self.listener = ListenerStage(Listener(engines.make_vad, self.config.input_rate, self.config.turn_detection,
                                                max_buffer_s=limits.max_buffer_s, long_ms=server.barge_in_min_ms,
