@@ -66,7 +66,7 @@ class RealtimeSession:
         self.listener = ListenerStage(Listener(engines.make_vad, self.config.input_rate, self.config.turn_detection,
                                                max_buffer_s=limits.max_buffer_s, long_ms=server.barge_in_min_ms,
                                                speculate_after_ms=server.speculate_after_ms),
-                                      self._on_speech, self._on_listen_error, name=self.id)
+                                      self._push, self._on_listen_error, name=self.id)
         self._messages = TokenBucket(limits.messages_per_s, limits.message_burst)
         self._audio = TokenBucket(limits.max_audio_speed, limits.audio_burst_s)
         self._errors = ErrorWindow(limits.max_errors, limits.error_window_s)
@@ -206,9 +206,6 @@ class RealtimeSession:
         await self.responses.live.stop("client_cancelled")
 
     # ------------------------------------------------------------------ listener -> turns -> actions
-    async def _on_speech(self, frame: F.SpeechFrame) -> None:
-        await self._push(frame)
-
     async def _on_listen_error(self, exc: Exception) -> None:
         log.error("session %s: input processing failed", self.id, exc_info=exc)
         await self.error(P.internal_error("input_processing_failed"))
