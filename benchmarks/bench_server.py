@@ -319,20 +319,23 @@ def compare(args: argparse.Namespace, thinker: list[str], levels: list[int], que
             servers[name] = start_server(args, thinker, args.turn_detection.split(",")[0], port, src)
             urls[name] = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
             run_level(urls[name], 1, questions, 1)  # warm-up turn, not counted
-        print(f"{'sessions':>8} {'source':>10} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'load':>5}")
+        stages = ("speech_stopped", "transcript", "first_token", "first_audio")
+        print(f"{'sessions':>8} {'source':>10} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'stopped':>8} {'heard':>6} "
+              f"{'token':>6} {'audio':>6} {'load':>5}")
         for n in levels:
-            latencies: dict[str, list[float]] = {name: [] for name in sources}
-            counts: dict[str, list[int]] = {name: [0, 0] for name in sources}
+            played: dict[str, list[Turn]] = {name: [] for name in sources}
             for r in range(args.rounds):
                 for name in (list(sources) if r % 2 == 0 else list(sources)[::-1]):
-                    turns = [t for s in run_level(urls[name], n, questions, args.questions) for t in s]
-                    latencies[name] += [t.latency_ms for t in turns if t.latency_ms is not None]
-                    counts[name][0] += sum(t.status == "completed" for t in turns)
-                    counts[name][1] += len(turns)
-            for name in sources:
-                lat = latencies[name]
-                print(f"{n:>8} {name:>10} {counts[name][0]:>3}/{counts[name][1]:<2} {pct(lat, 50):>7.0f} "
-                      f"{pct(lat, 90):>7.0f} {os.getloadavg()[0]:>5.1f}", flush=True)
+                    played[name] += [t for s in run_level(urls[name], n, questions, args.questions) for t in s]
+            latencies = {name: [t.latency_ms for t in turns if t.latency_ms is not None]
+                         for name, turns in played.items()}
+            for name, turns in played.items():
+                lat, ok = latencies[name], sum(t.status == "completed" for t in turns)
+                stage = [statistics.median([t.server_ms[k] for t in turns if k in t.server_ms] or [float("nan")])
+                         for k in stages]
+                print(f"{n:>8} {name:>10} {ok:>3}/{len(turns):<2} {pct(lat, 50):>7.0f} {pct(lat, 90):>7.0f} "
+                      f"{stage[0]:>8.0f} {stage[1]:>6.0f} {stage[2]:>6.0f} {stage[3]:>6.0f} {os.getloadavg()[0]:>5.1f}",
+                      flush=True)
             base, cand = latencies["baseline"], latencies["candidate"]
             print(f"{n:>8} {'ratio':>10} {'':>6} {pct(cand, 50) / pct(base, 50):>7.3f} "
                   f"{pct(cand, 90) / pct(base, 90):>7.3f}", flush=True)
