@@ -7,7 +7,8 @@ One session is one pipeline of stages with typed frames between them (docs/serve
 * ``turns``: the turn state machine (speech frames -> actions); ``detectors``: how much silence ends a turn;
 * ``session``: carries the actions out (one per connection); ``conversation`` / ``items``: its items;
 * ``hearing``: ASR transcripts (a queue fair between sessions) or audio into the Thinker;
-* ``response``: one answer, joining ``thinkers`` (the Thinker backends) -> ``talker`` -> ``playout``;
+* ``response``: one answer, joining ``thinkers`` (the Thinker backends) -> ``talker`` -> ``playout``, and a
+  session's ``Responses`` (the live one, cancel tokens, held output, playback);
 * ``registry``: stages by name; ``cancel``: cancel tokens; ``threads``: blocking iterators off the loop;
 * ``engines``: what sessions share; ``config``: session and server settings; ``ratelimit``, ``metrics``.
 """
