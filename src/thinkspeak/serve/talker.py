@@ -12,8 +12,7 @@ engine's rate to the wire rate. An audio-token Talker (Mini-Omni-Reasoner §3) r
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from thinkspeak.serve.audio import Resampler
 from thinkspeak.serve.cancel import CancelToken
 from thinkspeak.serve.chunker import SpeechChunker
 from thinkspeak.serve.registry import Registry
+from thinkspeak.serve.threads import iterate_in_thread
 from thinkspeak.speech.tts import TTS
 
 
@@ -56,17 +56,19 @@ class TTSTalker:
         chunker = SpeechChunker(first_words=self.first_words)
         async for piece in text:
             for chunk in chunker.push(piece):
-                if token.cancelled:
-                    return
-                yield Voiced(chunk, await asyncio.to_thread(self._voice, chunk, rate))
+                async for voiced in self._voice(chunk, rate, token):
+                    yield voiced
         for chunk in chunker.flush():
-            if token.cancelled:
-                return
-            yield Voiced(chunk, await asyncio.to_thread(self._voice, chunk, rate))
+            async for voiced in self._voice(chunk, rate, token):
+                yield voiced
 
-    def _voice(self, chunk: str, rate: int) -> bytes:
-        speech = self.tts.render(chunk)
-        return float_to_pcm16(Resampler(speech.sample_rate, rate).push(speech.pcm, last=True))
+    def _voice(self, chunk: str, rate: int, token: CancelToken) -> AsyncIterator[Voiced]:
+        """``chunk`` voiced in its own thread (engine work never waits for the event loop's pool)."""
+        def render() -> Iterator[Voiced]:
+            speech = self.tts.render(chunk)
+            yield Voiced(chunk, float_to_pcm16(Resampler(speech.sample_rate, rate).push(speech.pcm, last=True)))
+
+        return iterate_in_thread(render, token, maxsize=1, name="thinkspeak-tts")
 
     def warmup(self) -> None:
         self.tts.render("Hello.")
