@@ -13,9 +13,9 @@ waits behind its own work, not in front of everyone else's.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,9 @@ log = logging.getLogger("thinkspeak.serve")
 
 
 class FairQueue:
-    """Run blocking calls on ``executor``, at most ``workers`` at once, taking turns between owners."""
+    """Run blocking calls on ``executor``, at most ``workers`` at once, in start-time fair order: each owner's
+    calls are tagged one after another from the current virtual time, the smallest tag runs next (ties: first
+    come, first served). A flood of calls from one owner then waits behind everyone else's work."""
 
     def __init__(self, executor: Executor, workers: int) -> None:
         if workers < 1:
@@ -43,25 +45,25 @@ class FairQueue:
         self.executor = executor
         self.workers = workers
         self.running = 0
-        self._waiting: OrderedDict[str, deque] = OrderedDict()
+        self._seq = self._vtime = 0
+        self._next_tag: dict[str, int] = {}
+        self._heap: list[tuple[int, int, asyncio.Future, Callable[..., Any], tuple]] = []
 
     async def run(self, owner: str, fn: Callable[..., Any], *args: Any) -> Any:
         future = asyncio.get_running_loop().create_future()
-        if owner not in self._waiting:  # an owner with nothing waiting goes first: it was served least recently
-            self._waiting[owner] = deque()
-            self._waiting.move_to_end(owner, last=False)
-        self._waiting[owner].append((future, fn, args))
+        tag = max(self._vtime, self._next_tag.get(owner, 0))
+        self._next_tag[owner] = tag + 1
+        self._seq += 1
+        heapq.heappush(self._heap, (tag, self._seq, future, fn, args))
         self._pump()
         return await future
 
     def _pump(self) -> None:
         loop = asyncio.get_running_loop()
-        while self.running < self.workers and self._waiting:
-            owner, jobs = next(iter(self._waiting.items()))
-            future, fn, args = jobs.popleft()
-            self._waiting.pop(owner)
-            if jobs:  # the owner's next job goes to the back of the line
-                self._waiting[owner] = jobs
+        while self.running < self.workers and self._heap:
+            tag, _, future, fn, args = heapq.heappop(self._heap)
+            self._vtime = max(self._vtime, tag)
+            self._next_tag = {o: t for o, t in self._next_tag.items() if t > self._vtime}
             if future.done():  # cancelled while waiting
                 continue
             self.running += 1
