@@ -16,9 +16,14 @@ With several ``--turn-detection`` settings (e.g. ``server_vad,semantic_vad``) on
 in turn on the same questions; the first setting is the named baseline of the ``x base`` column (p50 ratio at
 the same number of sessions).
 
+With ``--compare SRC`` two servers run side by side, the baseline from another checkout's ``src`` folder
+(e.g. a ``git worktree`` of an older commit) and the candidate from this one, with the same flags; each
+concurrency level is played ``--rounds`` times on each, alternating which goes first, so both see the same
+machine load. The p50/p90 ratios candidate / baseline are printed per level.
+
     .venv/bin/python benchmarks/bench_server.py [--sessions 1,2,4,8] [--questions 6] [--silence-ms 500]
         [--turn-detection server_vad,semantic_vad] [--eagerness auto] [--asr-window auto|full]
-        [--model PATH | --tiny | --peer TOKENS_PER_S] [--e2e] [--tts piper]
+        [--model PATH | --tiny | --peer TOKENS_PER_S] [--e2e] [--tts piper] [--compare SRC --rounds 3]
 """
 
 from __future__ import annotations
@@ -221,11 +226,14 @@ def turn_options(args: argparse.Namespace, turn: str) -> list[str]:
     raise SystemExit(f"--turn-detection: each setting must be server_vad or semantic_vad, got {turn!r}")
 
 
-def start_server(args: argparse.Namespace, thinker: list[str], turn: str, port: int) -> subprocess.Popen:
+def start_server(args: argparse.Namespace, thinker: list[str], turn: str, port: int,
+                 src: str | None = None) -> subprocess.Popen:
+    """``thinkspeak serve`` on ``port``; ``src``: import thinkspeak from that source folder instead."""
     cmd = [sys.executable, "-m", "thinkspeak.cli", "serve", "--port", str(port), "--tts", args.tts,
            *turn_options(args, turn), "--asr-window", args.asr_window, "--log-level", "warning",
            *(["--e2e"] if args.e2e else []), *thinker]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     seen = []
     while not any("open http" in line for line in seen[-1:]):
         line = proc.stdout.readline()
@@ -301,6 +309,43 @@ def measure(args: argparse.Namespace, thinker: list[str], turn: str, levels: lis
         server.wait(10)
 
 
+def compare(args: argparse.Namespace, thinker: list[str], levels: list[int], questions: list[np.ndarray]) -> None:
+    """Baseline (``--compare`` source) and candidate (this checkout) servers, played alternately."""
+    sources = {"baseline": str(Path(args.compare).resolve()), "candidate": str(Path(__file__).resolve().parents[1] / "src")}
+    servers, urls = {}, {}
+    try:
+        for name, src in sources.items():
+            port = free_port()
+            servers[name] = start_server(args, thinker, args.turn_detection.split(",")[0], port, src)
+            urls[name] = f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
+            run_level(urls[name], 1, questions, 1)  # warm-up turn, not counted
+        stages = ("speech_stopped", "transcript", "first_token", "first_audio")
+        print(f"{'sessions':>8} {'source':>10} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'stopped':>8} {'heard':>6} "
+              f"{'token':>6} {'audio':>6} {'load':>5}")
+        for n in levels:
+            played: dict[str, list[Turn]] = {name: [] for name in sources}
+            for r in range(args.rounds):
+                for name in (list(sources) if r % 2 == 0 else list(sources)[::-1]):
+                    played[name] += [t for s in run_level(urls[name], n, questions, args.questions) for t in s]
+            latencies = {name: [t.latency_ms for t in turns if t.latency_ms is not None]
+                         for name, turns in played.items()}
+            for name, turns in played.items():
+                lat, ok = latencies[name], sum(t.status == "completed" for t in turns)
+                stage = [statistics.median([t.server_ms[k] for t in turns if k in t.server_ms] or [float("nan")])
+                         for k in stages]
+                print(f"{n:>8} {name:>10} {ok:>3}/{len(turns):<2} {pct(lat, 50):>7.0f} {pct(lat, 90):>7.0f} "
+                      f"{stage[0]:>8.0f} {stage[1]:>6.0f} {stage[2]:>6.0f} {stage[3]:>6.0f} {os.getloadavg()[0]:>5.1f}",
+                      flush=True)
+            base, cand = latencies["baseline"], latencies["candidate"]
+            print(f"{n:>8} {'ratio':>10} {'':>6} {pct(cand, 50) / pct(base, 50):>7.3f} "
+                  f"{pct(cand, 90) / pct(base, 90):>7.3f}", flush=True)
+    finally:
+        for proc in servers.values():
+            proc.terminate()
+            proc.wait(10)
+    print("p50/p90: client-measured end of speech -> first audio delta over all rounds; ratio: candidate / baseline.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,2,4,8", help="concurrency levels (comma-separated)")
@@ -320,6 +365,9 @@ def main() -> None:
     parser.add_argument("--e2e", action="store_true", help="end-to-end hearing (audio into the Thinker)")
     parser.add_argument("--tts", default="piper", help="the server's TTS spec")
     parser.add_argument("--voice", default="espeak:en-us+m3:rate=165", help="the simulated user's voice")
+    parser.add_argument("--compare", metavar="SRC", default=None,
+                        help="a baseline checkout's src folder, served beside this one (first --turn-detection only)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --compare: plays of each level per server")
     args = parser.parse_args()
     levels = [int(n) for n in args.sessions.split(",")]
     turns_settings = args.turn_detection.split(",")
@@ -336,6 +384,9 @@ def main() -> None:
             thinker, label = (["--model", args.model], args.model) if args.model else ([], "default Thinker")
         print(f"thinkspeak serve ({label}{', end-to-end hearing' if args.e2e else ''}, TTS {args.tts}, ASR window "
               f"{args.asr_window}); {os.cpu_count()} CPUs")
+        if args.compare:
+            compare(args, thinker, levels, questions)
+            return
         print(f"{'turn detection':>22} {'sessions':>8} {'turns':>6} {'p50 ms':>7} {'p90 ms':>7} {'x p50@1':>7} "
               f"{'x base':>6} {'stopped':>8} {'heard':>6} {'token':>6} {'audio':>6} {'starve ms':>9} {'rt audio':>8} "
               f"{'held':>5} {'load':>5}")

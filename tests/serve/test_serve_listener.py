@@ -1,4 +1,4 @@
-"""The session's input side with the real Silero VAD: session-time turn events, pre-roll, 'long', manual buffer."""
+"""The session's input side with the real Silero VAD: session-time speech frames, pre-roll, 'long', manual buffer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from serve_helpers import WIRE_RATE, silence, speech_end_ms
 
 from thinkspeak.audio import float_to_pcm16
-from thinkspeak.serve.listener import Listener, TurnParams
+from thinkspeak.serve import frames as F
+from thinkspeak.serve.config import TurnDetection
+from thinkspeak.serve.listener import Listener
 
 
 def feed(listener: Listener, audio: np.ndarray, chunk_ms: int = 20) -> list:
@@ -27,13 +29,14 @@ def make_vad():
 
 
 def test_turn_events_are_in_session_time_across_a_reconfiguration(make_vad, say):
-    listener = Listener(make_vad, WIRE_RATE, TurnParams(), max_buffer_s=10)
+    listener = Listener(make_vad, WIRE_RATE, TurnDetection(), max_buffer_s=10)
     assert feed(listener, silence(1.0)) == []
-    listener.configure(WIRE_RATE, TurnParams(silence_duration_ms=400, prefix_padding_ms=200))  # clock restarts
+    listener.configure(WIRE_RATE, TurnDetection(silence_duration_ms=400, prefix_padding_ms=200))  # clock restarts
     speech = say("What is six times seven?")
     events = feed(listener, np.concatenate([silence(0.5), speech, silence(0.8)]))
-    kinds = [e.kind for e in events]
-    assert kinds[0] == "start" and kinds[-1] == "end" and "long" in kinds and "pause" in kinds
+    kinds = [type(e) for e in events]
+    assert kinds[0] is F.SpeechStartFrame and kinds[-1] is F.SpeechEndFrame
+    assert F.SpeechLongFrame in kinds and F.SpeechPauseFrame in kinds
     start, end = events[0], events[-1]
     true_end = 1000 + 500 + speech_end_ms(speech)
     assert abs(end.end_ms - true_end) <= 100  # VAD frames are 32 ms; Silero lags a little
@@ -43,10 +46,10 @@ def test_turn_events_are_in_session_time_across_a_reconfiguration(make_vad, say)
 
 
 def test_a_short_blip_is_not_long(make_vad, say):
-    listener = Listener(make_vad, WIRE_RATE, TurnParams(long_ms=250), max_buffer_s=10)
+    listener = Listener(make_vad, WIRE_RATE, TurnDetection(), max_buffer_s=10, long_ms=250)
     blip = say("Ah")[: int(0.12 * WIRE_RATE)]
-    kinds = [e.kind for e in feed(listener, np.concatenate([silence(0.3), blip, silence(0.8)]))]
-    assert "long" not in kinds
+    frames = feed(listener, np.concatenate([silence(0.3), blip, silence(0.8)]))
+    assert not [f for f in frames if isinstance(f, F.SpeechLongFrame)]
 
 
 def test_manual_buffer_commits_everything_resampled(make_vad):

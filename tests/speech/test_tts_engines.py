@@ -27,6 +27,13 @@ def tts(request):
     return get_tts(request.param)
 
 
+def test_render_is_the_engine_own_rate_and_synthesize_resamples_it(tts):
+    """The server resamples once, from the engine's rate straight to the wire rate (docs/server.md)."""
+    native, resampled = tts.render("Twelve."), tts.synthesize("Twelve.")
+    assert native.pcm.dtype == np.float32 and native.sample_rate >= 8000
+    assert abs(native.duration - resampled.duration) < 0.01
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower().replace("12", "twelve"))
 

@@ -45,7 +45,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "depends on whether the words sound finished (default server_vad)")
     parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
                         help="semantic_vad eagerness (default auto = medium)")
+    parser.add_argument("--talker", default="tts",
+                        help="the talker stage, a name registered in thinkspeak.serve.talker.TALKERS (default tts: "
+                             "the --tts engine voicing text chunks)")
     parser.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions held (default 64)")
+    parser.add_argument("--max-prompt-tokens", type=int, default=2048,
+                        help="tokens a turn may send the Thinker; older history is dropped first (default 2048)")
+    parser.add_argument("--api-key", default=None,
+                        help="clients must present this key (Bearer, or the openai-insecure-api-key.KEY subprotocol); "
+                             "default $THINKSPEAK_API_KEY; required when --host is not a loopback address")
+    parser.add_argument("--allow-origin", action="append", default=None, metavar="ORIGIN",
+                        help="a browser Origin allowed to connect, e.g. https://app.example (repeatable; '*' for any; "
+                             "default: only the server's own page)")
+    parser.add_argument("--docs", action="store_true", help="serve /docs, /redoc and /openapi.json (off by default)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     parser.set_defaults(func=handle)
 
@@ -66,17 +78,16 @@ def asr_window(text: str) -> str | float | None:
 
 
 def build_thinker(args: argparse.Namespace):
-    """The Thinker backend the arguments name."""
+    """The Thinker backend the arguments name (from :data:`thinkspeak.serve.thinkers.THINKERS`)."""
     import os
 
-    from thinkspeak.serve.thinkers.local import LocalThinker
-    from thinkspeak.serve.thinkers.openai_chat import OpenAIChatThinker
+    from thinkspeak.serve.thinkers import THINKERS
 
     if args.openai_base_url:
         if not args.openai_model:
             raise ValueError("--openai-model is required with --openai-base-url")
-        return OpenAIChatThinker(args.openai_base_url, args.openai_model,
-                                 api_key=os.environ.get(args.openai_api_key_env))
+        return THINKERS.create("openai", base_url=args.openai_base_url, model=args.openai_model,
+                               api_key=os.environ.get(args.openai_api_key_env))
     if args.openai_model:
         raise ValueError("--openai-model needs --openai-base-url")
     path = args.qwen or args.model
@@ -86,11 +97,12 @@ def build_thinker(args: argparse.Namespace):
         if not (DEFAULT_DIR / "config.json").is_file():
             raise ValueError(f"the shipped default Thinker is missing ({DEFAULT_DIR}); train one with "
                              "`thinkspeak train` or pass --model PATH, --qwen PATH or --openai-base-url URL")
-    return LocalThinker.load(path, hears_audio=args.hearing == "e2e")
+    return THINKERS.create("local", path=path, hears_audio=args.hearing == "e2e")
 
 
 def handle(args: argparse.Namespace) -> int:
     import logging
+    import os
     from dataclasses import replace
 
     import uvicorn
@@ -98,9 +110,14 @@ def handle(args: argparse.Namespace) -> int:
     from thinkspeak.serve.app import create_app
     from thinkspeak.serve.config import ServerConfig, ServerLimits, SessionConfig, TurnDetection
     from thinkspeak.serve.engines import load_engines
+    from thinkspeak.serve.security import is_loopback
 
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be in 1..65535, got {args.port}")
+    api_key = args.api_key or os.environ.get("THINKSPEAK_API_KEY") or None
+    if api_key is None and not is_loopback(args.host):
+        raise ValueError(f"--host {args.host} is reachable from other machines: set --api-key (or "
+                         "$THINKSPEAK_API_KEY) so that only your clients can use the server")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.turn_detection == "semantic_vad":
         if args.silence_ms is not None:
@@ -110,12 +127,16 @@ def handle(args: argparse.Namespace) -> int:
     else:
         turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
     server = ServerConfig(session=SessionConfig(turn_detection=turn),
-                          limits=replace(ServerLimits(), max_sessions=args.max_sessions))
-    engines = load_engines(thinker=build_thinker(args), hearing=args.hearing, tts=args.tts,
+                          limits=replace(ServerLimits(), max_sessions=args.max_sessions,
+                                         max_prompt_tokens=args.max_prompt_tokens),
+                          api_key=api_key, docs=args.docs,
+                          allowed_origins=tuple(args.allow_origin) if args.allow_origin else None)
+    engines = load_engines(thinker=build_thinker(args), hearing=args.hearing, tts=args.tts, talker=args.talker,
                            asr_window=args.asr_window)
     app = create_app(engines, server)
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    print(f"thinkspeak serve: Thinker {engines.thinker.name}; open http://{host}:{args.port}/ "
+    page = f"http://{host}:{args.port}/" + ("#key=YOUR_API_KEY" if api_key else "")
+    print(f"thinkspeak serve: Thinker {engines.thinker.name}; open {page} "
           f"(Realtime WebSocket ws://{host}:{args.port}/v1/realtime)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=4 * (1 << 20))
     return 0

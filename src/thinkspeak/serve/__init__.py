@@ -1,13 +1,14 @@
 """thinkspeak.serve: the real-time voice server (OpenAI Realtime subset over WebSocket, browser page).
 
-Modules, in data-flow order (docs/server.md describes the protocol and the design):
+One session is one pipeline of stages with typed frames between them (docs/server.md draws it):
 
-* ``app``: the FastAPI app (``/v1/realtime``, ``/``, ``/metrics``, ``/healthz``);
-* ``session``: one connection's state machine (turn taking, speculation, barge-in, client events);
-* ``protocol`` / ``config`` / ``items``: wire events, the ``session`` object, conversation items on the wire;
-* ``listener``: wire pcm16 -> 16 kHz -> server-VAD turn events; ``ratelimit``: flood control;
-* ``response``: one answer (think -> chunk -> talk -> paced send); ``chunker``, ``talker``, ``playout``;
-* ``thinkers``: the Thinker backends (local Thinker, OpenAI-compatible endpoint);
-* ``cancel``: the per-session generation counter; ``threads``: blocking iterators off the event loop;
-* ``engines``: the shared VAD/ASR/TTS/Thinker; ``metrics``: per-turn latency, Prometheus.
+* ``transport`` (+ ``app``, ``security``, ``protocol``): Realtime events in and out, auth and Origin checks;
+* ``listener``: wire pcm16 -> 16 kHz -> VAD speech frames (``frames``); ``audio``: the rates and resampler;
+* ``turns``: the turn state machine (speech frames -> actions); ``detectors``: how much silence ends a turn;
+* ``session``: carries the actions out (one per connection); ``conversation`` / ``items``: its items;
+* ``hearing``: ASR transcripts (a queue fair between sessions) or audio into the Thinker;
+* ``response``: one answer, joining ``thinkers`` (the Thinker backends) -> ``talker`` -> ``playout``, and a
+  session's ``Responses`` (the live one, cancel tokens, held output, playback);
+* ``registry``: stages by name; ``cancel``: cancel tokens; ``threads``: blocking iterators off the loop;
+* ``engines``: what sessions share; ``config``: session and server settings; ``ratelimit``, ``metrics``.
 """

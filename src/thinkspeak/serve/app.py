@@ -2,14 +2,14 @@
 ``/healthz``.
 
 A stock SDK client with ``base_url="http://HOST:PORT/v1"`` connects to ``ws://HOST:PORT/v1/realtime?model=...``
-(it sends ``Authorization: Bearer ...``, which a local server accepts whatever the key). Browsers cannot set
-headers, so they may offer the ``realtime`` subprotocol, which is accepted.
+(it sends ``Authorization: Bearer ...``; without ``ServerConfig.api_key`` any key is accepted). Browsers cannot
+set headers, so they may offer the ``realtime`` subprotocol (accepted) and the key as a subprotocol
+(:mod:`thinkspeak.serve.security`). Cross-site browser connections are refused before the socket is accepted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -22,9 +22,8 @@ from thinkspeak.serve.config import ServerConfig
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.metrics import ServerMetrics
 from thinkspeak.serve.protocol import ProtocolError, error_event
-from thinkspeak.serve.session import RealtimeSession
-
-log = logging.getLogger("thinkspeak.serve")
+from thinkspeak.serve.security import key_presented, origin_allowed
+from thinkspeak.serve.session import POLICY_VIOLATION, RealtimeSession
 
 TRY_AGAIN_LATER = 1013
 STATIC_DIR = resources.files("thinkspeak.serve") / "static"
@@ -46,7 +45,8 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
             await session.close()
         await engines.aclose()
 
-    app = FastAPI(title="thinkspeak realtime server", lifespan=lifespan)
+    docs = {} if server.docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title="thinkspeak realtime server", lifespan=lifespan, **docs)
     app.state.engines = engines
     app.state.metrics = metrics
     app.state.sessions = sessions
@@ -60,7 +60,7 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "sessions": len(sessions), "thinker": engines.thinker.name,
-                             "tts": engines.tts is not None, "asr": engines.asr is not None})
+                             "talker": getattr(engines.talker, "name", None), "asr": engines.asr is not None})
 
     @app.get("/metrics")
     async def prometheus() -> Response:
@@ -69,6 +69,10 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
     @app.websocket("/v1/realtime")
     async def realtime(ws: WebSocket, model: str | None = None) -> None:
         offered = ws.scope.get("subprotocols") or []
+        if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"), server.allowed_origins) or (
+                server.api_key is not None and not key_presented(ws.headers, offered, server.api_key)):
+            await ws.close(POLICY_VIOLATION)  # before accept: the handshake is refused (HTTP 403)
+            return
         await ws.accept(subprotocol="realtime" if "realtime" in offered else None)
         if len(sessions) >= server.limits.max_sessions:
             busy = ProtocolError("server_busy", f"the server holds its maximum of {server.limits.max_sessions} "
@@ -76,7 +80,8 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
             await ws.send_json(error_event(busy))
             await ws.close(TRY_AGAIN_LATER)
             return
-        session = RealtimeSession(engines, server, metrics, ws.send_text, model=model)
+        handler = asyncio.current_task()
+        session = RealtimeSession(engines, server, metrics, ws.send_text, model=model, on_stall=handler.cancel)
         sessions.add(session)
         try:
             await session.open()
@@ -89,6 +94,10 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
                 if code is not None:
                     await ws.close(code)
                     break
+        except asyncio.CancelledError:  # a client that stopped reading: drop it (the socket cannot take a close)
+            if not session.transport.stalled:
+                raise
+            handler.uncancel()
         finally:
             try:
                 await session.close()

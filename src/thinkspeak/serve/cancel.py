@@ -1,7 +1,7 @@
 """Per-session generation counter: the one cancellation mechanism for barge-in, response.cancel and disconnects.
 
-Every response runs under a :class:`Turn` taken from the session's :class:`Generation`. Cancelling bumps the
-counter; every producer (decoder thread, TTS thread, audio sender) asks ``turn.cancelled`` between chunks,
+Every response runs under a :class:`CancelToken` taken from the session's :class:`Generation`. Cancelling bumps the
+counter; every producer (decoder thread, TTS thread, audio sender) asks ``token.cancelled`` between chunks,
 so stale work stops at its next chunk boundary and never reaches the client. Reading an int is atomic under
 the GIL, so threads need no lock and nothing sleeps waiting for a flag.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 
 class Generation:
-    """A monotonically increasing counter; the live turn is the one whose number equals the counter."""
+    """A monotonically increasing counter; the live token is the one whose number equals the counter."""
 
     def __init__(self) -> None:
         self._value = 0
@@ -21,19 +21,20 @@ class Generation:
     def value(self) -> int:
         return self._value
 
-    def begin(self) -> Turn:
-        """Start a new turn, cancelling whatever turn was live."""
+    def begin(self) -> CancelToken:
+        """A token for new work, cancelling whatever work was live."""
         self._value += 1
-        return Turn(self, self._value)
+        return CancelToken(self, self._value)
 
     def cancel(self) -> None:
-        """Cancel the live turn without starting another."""
+        """Cancel the live work without starting other work."""
         self._value += 1
 
 
 @dataclass(frozen=True)
-class Turn:
-    """A handle on one generation; ``cancelled`` becomes true once the session moves on."""
+class CancelToken:
+    """A handle on one generation; ``cancelled`` becomes true once the session moves on (not a user turn:
+    those are :mod:`thinkspeak.serve.turns`)."""
 
     generation: Generation
     number: int

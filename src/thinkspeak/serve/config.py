@@ -8,28 +8,28 @@ Server VAD defaults follow OpenAI's: threshold 0.5, prefix_padding_ms 300, silen
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+from thinkspeak.serve.audio import WIRE_RATE, WIRE_RATES
+from thinkspeak.serve.detectors import TURN_DETECTORS
 from thinkspeak.serve.protocol import ProtocolError
 from thinkspeak.speech.endpoint import EAGERNESS
 
-#: pcm16 sample rates accepted on the wire: 24 kHz is the protocol's; 16 kHz is a thinkspeak extension
-#: (no resampling for clients that already capture at the engines' rate).
-PCM_RATES = (24000, 16000)
+if TYPE_CHECKING:
+    from thinkspeak.serve.detectors import TurnDetector
 
 #: top-level ``session`` fields accepted and echoed but without effect here (tools, tracing, ...).
 _INERT_FIELDS = {"type", "model", "tools", "tool_choice", "tracing", "include", "prompt", "truncation",
                  "max_output_tokens", "id", "object", "expires_at"}
 
 
-TURN_TYPES = ("server_vad", "semantic_vad")
-
-
 @dataclass(frozen=True)
 class TurnDetection:
-    """``audio.input.turn_detection``: ``server_vad`` (silence of ``silence_duration_ms`` ends the turn) or
-    ``semantic_vad`` (the silence needed depends on whether the words so far sound finished, tuned by
-    ``eagerness``; :mod:`thinkspeak.speech.endpoint`). Both use the same Silero VAD for speech/silence."""
+    """``audio.input.turn_detection``, the one set of turn parameters from the protocol down to the segmenter:
+    ``type`` names a :data:`~thinkspeak.serve.detectors.TURN_DETECTORS` entry -- ``server_vad`` (silence of
+    ``silence_duration_ms`` ends the turn) or ``semantic_vad`` (the silence needed depends on whether the
+    words so far sound finished, tuned by ``eagerness``). All use the same Silero VAD for speech/silence."""
 
     threshold: float = 0.5
     prefix_padding_ms: int = 300
@@ -41,17 +41,22 @@ class TurnDetection:
 
     @property
     def semantic(self) -> bool:
-        return self.type == "semantic_vad"
+        """Tuned by ``eagerness`` rather than by VAD parameters (every type but ``server_vad``)."""
+        return self.type != "server_vad"
+
+    @cached_property
+    def detector(self) -> TurnDetector:
+        return TURN_DETECTORS.create(self.type, self)
 
     @property
     def max_silence_ms(self) -> int:
         """The silence that ends a turn when nothing else does."""
-        return EAGERNESS[self.eagerness].max_ms if self.semantic else self.silence_duration_ms
+        return self.detector.max_silence_ms
 
     def to_wire(self) -> dict[str, Any]:
         common = {"create_response": self.create_response, "interrupt_response": self.interrupt_response}
         if self.semantic:
-            return {"type": "semantic_vad", "eagerness": self.eagerness, **common}
+            return {"type": self.type, "eagerness": self.eagerness, **common}
         return {"type": "server_vad", "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
                 "silence_duration_ms": self.silence_duration_ms, **common, "idle_timeout_ms": None}
 
@@ -63,8 +68,8 @@ class SessionConfig:
     model: str = "thinkspeak"
     instructions: str = ""
     output_modalities: tuple[str, ...] = ("audio",)
-    input_rate: int = 24000
-    output_rate: int = 24000
+    input_rate: int = WIRE_RATE
+    output_rate: int = WIRE_RATE
     voice: str = "default"
     transcription: bool = True
     turn_detection: TurnDetection | None = field(default_factory=TurnDetection)
@@ -133,7 +138,13 @@ class SessionConfig:
 
 @dataclass(frozen=True)
 class ServerLimits:
-    """Per-connection guards against broken or abusive clients (each violation is an ``error`` event)."""
+    """Per-connection guards against broken or abusive clients (each violation is an ``error`` event).
+
+    Audio from ``input_audio_buffer.append`` and from ``input_audio`` items shares one budget of
+    ``max_audio_speed`` x real time (burst ``audio_burst_s``); the conversation keeps at most ``max_items``
+    items and ``max_conversation_bytes`` of text and audio, dropping the oldest; a turn sends the Thinker at
+    most ``max_prompt_tokens`` (history trimmed oldest-first); a client that does not read an event for
+    ``write_timeout_s`` is disconnected."""
 
     max_message_bytes: int = 1 << 20
     messages_per_s: float = 200.0
@@ -144,18 +155,27 @@ class ServerLimits:
     error_window_s: float = 10.0
     max_buffer_s: float = 120.0
     max_sessions: int = 64
+    max_items: int = 200
+    max_conversation_bytes: int = 8 << 20
+    max_prompt_tokens: int = 2048
+    write_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Everything a server process needs besides its engines."""
+    """Everything a server process needs besides its engines. ``api_key``: clients must present it (Bearer, or
+    the ``openai-insecure-api-key.<key>`` WebSocket subprotocol browsers use); ``allowed_origins``: browser
+    Origins allowed to connect (None: the server's own origin only); ``docs``: serve /docs, /redoc and
+    /openapi.json."""
 
     session: SessionConfig = field(default_factory=SessionConfig)
     limits: ServerLimits = field(default_factory=ServerLimits)
     barge_in_min_ms: int = 250
     speculate_after_ms: int = 96
     playout_lead_ms: int = 400
-    first_chunk_words: int = 3
+    api_key: str | None = None
+    allowed_origins: tuple[str, ...] | None = None
+    docs: bool = False
 
 
 def _typed(value: Any, kind: type, path: str, event_id: str | None) -> Any:
@@ -178,9 +198,9 @@ def _pcm_rate(fmt: Any, path: str, event_id: str | None) -> int:
         raise ProtocolError("unsupported_audio_format",
                             f"'{path}.type' must be 'audio/pcm' (pcm16 little-endian), got {kind!r:.40}",
                             f"{path}.type", event_id)
-    rate = fmt.get("rate", 24000)
-    if rate not in PCM_RATES or isinstance(rate, bool):
-        raise ProtocolError("unsupported_audio_format", f"'{path}.rate' must be one of {PCM_RATES}, got {rate!r:.20}",
+    rate = fmt.get("rate", WIRE_RATE)
+    if rate not in WIRE_RATES or isinstance(rate, bool):
+        raise ProtocolError("unsupported_audio_format", f"'{path}.rate' must be one of {WIRE_RATES}, got {rate!r:.20}",
                             f"{path}.rate", event_id)
     return int(rate)
 
@@ -190,45 +210,48 @@ def _turn_detection(value: Any, current: TurnDetection | None, path: str, event_
         return None
     value = _typed(value, dict, path, event_id)
     kind = value.get("type", "server_vad")
-    if kind not in TURN_TYPES:
-        raise ProtocolError("invalid_value", f"'{path}.type' must be one of {TURN_TYPES} or the field null, got "
+    types = TURN_DETECTORS.names()
+    if kind not in types:
+        raise ProtocolError("invalid_value", f"'{path}.type' must be one of {types} or the field null, got "
                             f"{kind!r:.40}", f"{path}.type", event_id)
-    if kind == "semantic_vad":
-        return _semantic(value, current, path, event_id)
-    base = current if current is not None and not current.semantic else TurnDetection()
+    base = current if current is not None and current.type == kind else TurnDetection(type=kind)
+    changes = _vad_changes(value, path, event_id) if kind == "server_vad" else _eagerness(kind, value, path, event_id)
+    for key in ("create_response", "interrupt_response"):
+        if value.get(key) is not None:
+            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
+    detection = replace(base, **changes)
+    try:
+        detection.detector  # noqa: B018 -- built now: a config is reported (session.updated) only when it can be used
+    except ValueError as exc:
+        raise ProtocolError("invalid_value", f"'{path}': {exc}", path, event_id) from None
+    return detection
+
+
+def _vad_changes(value: dict, path: str, event_id: str | None) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    checks = {
-        "threshold": (float, 0.0, 1.0),
+    checks = {  # the segmenter's own bounds: a threshold of 0 or 1 would never change state
+        "threshold": (float, 0.01, 0.99),
         "prefix_padding_ms": (int, 0, 2000),
         "silence_duration_ms": (int, 32, 5000),
     }
-    for key, (kind_, low, high) in checks.items():
+    for key, (kind, low, high) in checks.items():
         if value.get(key) is None:
             continue
         got = value[key]
         if isinstance(got, bool) or not isinstance(got, int | float) or not low <= got <= high:
             raise ProtocolError("invalid_value", f"'{path}.{key}' must be a number in [{low}, {high}], got {got!r:.20}",
                                 f"{path}.{key}", event_id)
-        changes[key] = kind_(got)
-    for key in ("create_response", "interrupt_response"):
-        if value.get(key) is not None:
-            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
-    return replace(base, **changes)
+        changes[key] = kind(got)
+    return changes
 
 
-def _semantic(value: dict, current: TurnDetection | None, path: str, event_id: str | None) -> TurnDetection:
+def _eagerness(kind: str, value: dict, path: str, event_id: str | None) -> dict[str, Any]:
     for key in ("threshold", "prefix_padding_ms", "silence_duration_ms"):
         if value.get(key) is not None:
-            raise ProtocolError("invalid_value", f"'{path}.{key}' applies to server_vad only; semantic_vad is tuned "
+            raise ProtocolError("invalid_value", f"'{path}.{key}' applies to server_vad only; {kind} is tuned "
                                 "by 'eagerness'", f"{path}.{key}", event_id)
-    base = current if current is not None and current.semantic else TurnDetection(type="semantic_vad")
-    changes: dict[str, Any] = {}
-    if value.get("eagerness") is not None:
-        if value["eagerness"] not in EAGERNESS:
-            raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
-                                f"{value['eagerness']!r:.20}", f"{path}.eagerness", event_id)
-        changes["eagerness"] = value["eagerness"]
-    for key in ("create_response", "interrupt_response"):
-        if value.get(key) is not None:
-            changes[key] = _typed(value[key], bool, f"{path}.{key}", event_id)
-    return replace(base, **changes)
+    eagerness = value.get("eagerness")
+    if eagerness is not None and eagerness not in EAGERNESS:
+        raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
+                            f"{eagerness!r:.20}", f"{path}.eagerness", event_id)
+    return {} if eagerness is None else {"eagerness": eagerness}

@@ -1,8 +1,9 @@
 """A session's conversation: its items in order and the multi-turn history the Thinker sees.
 
-Memory is per session and never shared (CleanS2S keeps one chat for all users, REFERENCE.md). Assistant
-items keep a :class:`~thinkspeak.serve.playout.PlayoutClock`, so after a barge-in or a client
-``conversation.item.truncate`` their text is cut to the words the user actually heard.
+Memory is per session and never shared (CleanS2S keeps one chat for all users, REFERENCE.md), and bounded:
+past ``max_items`` items or ``max_bytes`` of text and audio the oldest items are dropped (the Realtime
+API's truncation). Assistant items keep a :class:`~thinkspeak.serve.playout.PlayoutClock`, so after a
+barge-in or a client ``conversation.item.truncate`` their text is cut to the words the user actually heard.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from thinkspeak.serve.listener import SAMPLE_RATE
+from thinkspeak.serve.audio import HEARING_RATE
 from thinkspeak.serve.playout import PlayoutClock
+from thinkspeak.serve.protocol import ProtocolError
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Item:
 
     def __post_init__(self) -> None:
         if self.audio is not None:
-            self.audio_s = self.audio.size / SAMPLE_RATE
+            self.audio_s = self.audio.size / HEARING_RATE
 
     @property
     def spoken(self) -> bool:
@@ -43,6 +45,13 @@ class Item:
 
     def forget_audio(self) -> None:
         self.audio = None
+
+    @property
+    def nbytes(self) -> int:
+        """What the item holds in memory: its text, transcript or spoken text, and audio not yet heard."""
+        size = len(self.text.encode("utf-8")) + (self.audio.nbytes if self.audio is not None else 0)
+        spoken = self.user_text() if self.role == "user" else (self.heard if self.clock is not None else "")
+        return size + len((spoken or "").encode("utf-8"))
 
     @property
     def heard(self) -> str:
@@ -64,8 +73,10 @@ class Item:
 
 @dataclass
 class Conversation:
-    """The ordered items of one session."""
+    """The ordered items of one session, at most ``max_items`` of them holding at most ``max_bytes``."""
 
+    max_items: int = 200
+    max_bytes: int = 8 << 20
     items: list[Item] = field(default_factory=list)
 
     def add(self, item: Item) -> str | None:
@@ -74,8 +85,39 @@ class Conversation:
         self.items.append(item)
         return previous
 
+    def trim(self, keep: tuple[Item | None, ...] = ()) -> list[str]:
+        """Drop the oldest items (but not those in ``keep`` or the newest) while over the limits; their ids."""
+        dropped: list[str] = []
+        total = sum(item.nbytes for item in self.items)
+        for item in list(self.items[:-1]):
+            if len(self.items) <= self.max_items and total <= self.max_bytes:
+                break
+            if any(item is k for k in keep):
+                continue
+            total -= item.nbytes
+            self.items.remove(item)
+            dropped.append(item.id)
+        return dropped
+
+    def clear(self) -> None:
+        self.items = []
+
     def get(self, item_id: str) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
+
+    def truncate(self, item_id: str, audio_end_ms: int, content_index: int, event_id: str | None) -> None:
+        """``conversation.item.truncate``: the assistant audio item was heard up to ``audio_end_ms``."""
+        item = self.get(item_id)
+        if item is None or item.role != "assistant" or item.clock is None:
+            raise ProtocolError("invalid_value", f"no assistant audio item '{item_id[:60]}' to truncate", "item_id",
+                                event_id)
+        if content_index != 0 or audio_end_ms < 0:
+            raise ProtocolError("invalid_value", "content_index must be 0 and audio_end_ms >= 0", "audio_end_ms",
+                                event_id)
+        if audio_end_ms > item.clock.sent_ms:
+            raise ProtocolError("invalid_value", f"audio_end_ms {audio_end_ms} is beyond the item's audio "
+                                f"({item.clock.sent_ms:.0f} ms)", "audio_end_ms", event_id)
+        item.audio_end_ms = float(audio_end_ms)
 
     def delete(self, item_id: str) -> bool:
         before = len(self.items)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from thinkspeak.audio import pcm16_to_float, resample
+from thinkspeak.audio import pcm16_to_float
 from thinkspeak.serve import protocol as P
+from thinkspeak.serve.audio import HEARING_RATE, resample_all
 from thinkspeak.serve.conversation import Item
-from thinkspeak.serve.listener import SAMPLE_RATE
 from thinkspeak.serve.protocol import ProtocolError
+from thinkspeak.serve.thinkers.base import estimate_tokens
 
 
 def item_wire(item: Item) -> dict[str, Any]:
@@ -25,9 +27,11 @@ def item_wire(item: Item) -> dict[str, Any]:
     return P.user_item(item.id, transcript=item.user_text(), audio=item.spoken)
 
 
-def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], event_id: str | None) -> Item:
-    """A message item from ``conversation.item.create``: text parts, or (user) pcm16 ``input_audio`` resampled
-    to 16 kHz. Hearing is the caller's business (``item.transcript`` is left unset)."""
+def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], event_id: str | None,
+                     max_tokens: int, count: Callable[[str], int] = estimate_tokens) -> Item:
+    """A message item from ``conversation.item.create``: text parts (at most ``max_tokens`` by ``count``: no
+    turn could send more to the Thinker), or (user) pcm16 ``input_audio`` resampled to the hearing rate.
+    Hearing is the caller's business (``item.transcript`` is left unset)."""
     role, content = raw.get("role"), raw.get("content")
     if raw.get("type", "message") != "message" or role not in ("user", "assistant", "system"):
         raise ProtocolError("invalid_value", "item must be a message with role user, assistant or system",
@@ -48,8 +52,12 @@ def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], e
         else:
             raise ProtocolError("invalid_value", f"unsupported content part {part.get('type')!r:.40}",
                                 f"item.content[{i}]", event_id)
-    pcm = resample(np.concatenate(audio), input_rate, SAMPLE_RATE) if audio else None
-    return Item(item_id, role, audio=pcm, text=" ".join(texts).strip())
+    pcm = resample_all(np.concatenate(audio), input_rate, HEARING_RATE) if audio else None
+    text = " ".join(texts).strip()
+    if (tokens := count(text)) > max_tokens:
+        raise ProtocolError("input_too_long", f"the item's text takes {tokens} tokens; the limit is {max_tokens}",
+                            "item.content", event_id)
+    return Item(item_id, role, audio=pcm, text=text)
 
 
 def decode_audio(value: Any, param: str, event_id: str | None) -> bytes:

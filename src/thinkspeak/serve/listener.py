@@ -1,31 +1,35 @@
-"""The input side of a session: wire pcm16 -> 16 kHz float -> server VAD turn events (+ the input buffer).
+"""The listener stage: wire pcm16 -> 16 kHz float -> VAD -> typed speech frames (+ the input audio buffer).
 
 One :class:`Listener` per session (the Silero VAD is recurrent, so its state is per stream). Turn detection is
 :class:`thinkspeak.speech.segmenter.VADSegmenter` (OpenAI ``server_vad`` semantics with pre-roll and a
-*tentative end* for speculative decoding); the listener adds what a server needs around it:
+*tentative end* for speculative decoding), configured from the session's one turn-parameter type,
+:class:`~thinkspeak.serve.config.TurnDetection`. Around it the listener adds what a server needs:
 
 * session-wide times: the segmenter's clock restarts when ``session.update`` changes the VAD, the
   protocol's ``audio_start_ms``/``audio_end_ms`` count from the start of the session's audio;
 * the wall time each chunk arrived, so the true end of speech (a position in the stream) becomes a wall
   time for the latency figures;
-* a ``long`` event once speech has lasted ``long_ms`` while still voiced: the barge-in confirmation (shorter
-  speech while the assistant talks is a false interruption);
+* a :class:`~thinkspeak.serve.frames.SpeechLongFrame` once speech has lasted ``long_ms`` while still voiced:
+  the barge-in confirmation (shorter speech while the assistant talks is a false interruption);
 * the protocol's input audio buffer for manual turns (``input_audio_buffer.commit`` with VAD off).
 
-Its methods do blocking numpy/VAD work; the session calls them from a worker thread.
+Its methods do blocking numpy/VAD work; :class:`ListenerStage` runs them in a worker thread, fed through a
+queue of typed messages, and hands the frames to the session on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import numpy as np
-import soxr
 
 from thinkspeak.audio import pcm16_to_float
+from thinkspeak.serve import frames as F
+from thinkspeak.serve.audio import HEARING_RATE, Resampler
+from thinkspeak.serve.config import TurnDetection
 from thinkspeak.speech.segmenter import (
     SpeechResumed,
     SpeechStarted,
@@ -35,120 +39,91 @@ from thinkspeak.speech.segmenter import (
 )
 from thinkspeak.speech.vad import FrameVAD
 
-SAMPLE_RATE = 16000
-
-
-@dataclass(frozen=True)
-class TurnParams:
-    """Server VAD parameters (ms); ``speculate_after_ms`` of silence gives the tentative end."""
-
-    threshold: float = 0.5
-    prefix_padding_ms: int = 300
-    silence_duration_ms: int = 500
-    min_speech_ms: int = 64
-    speculate_after_ms: int = 96
-    long_ms: int = 250
-
-
-@dataclass(frozen=True)
-class TurnEvent:
-    """A turn event in session time (ms of audio since the session started).
-
-    ``start``: speech began, its audio (with pre-roll) from ``start_ms``; ``long``: speech has lasted
-    ``long_ms``; ``pause``: tentative end, speech ended at ``end_ms`` (``audio`` = the utterance so far);
-    ``resume``: speech came back; ``end``: the turn ended, speech ended at ``end_ms``, ``audio`` the utterance.
-    """
-
-    kind: Literal["start", "long", "pause", "resume", "end"]
-    at_ms: int
-    start_ms: int = 0
-    end_ms: int | None = None
-    audio: np.ndarray | None = field(default=None, repr=False, compare=False)
+MIN_SPEECH_MS = 64
 
 
 class Listener:
     """Input buffer + resampler + turn detection of one session."""
 
-    def __init__(self, make_vad: Callable[[], FrameVAD], input_rate: int, params: TurnParams | None, *,
-                 max_buffer_s: float) -> None:
+    def __init__(self, make_vad: Callable[[], FrameVAD], input_rate: int, detection: TurnDetection | None, *,
+                 max_buffer_s: float, long_ms: int = 250, speculate_after_ms: int = 96) -> None:
         self.make_vad = make_vad
-        self.max_samples = int(max_buffer_s * SAMPLE_RATE)
+        self.long_ms = long_ms
+        self.speculate_after_ms = speculate_after_ms
+        self.max_samples = int(max_buffer_s * HEARING_RATE)
         self._chunks: list[np.ndarray] = []
         self._base = 0
         self._end = 0
         self._arrivals: list[tuple[int, float]] = []
-        self.configure(input_rate, params)
+        self.configure(input_rate, detection)
 
-    def configure(self, input_rate: int, params: TurnParams | None) -> None:
-        """Apply a new wire rate and VAD parameters (None: manual turns); speech in progress is forgotten."""
+    def configure(self, input_rate: int, detection: TurnDetection | None) -> None:
+        """Apply a new wire rate and turn detection (None: manual turns); speech in progress is forgotten."""
         self.input_rate = input_rate
-        self._resampler = None if input_rate == SAMPLE_RATE else soxr.ResampleStream(
-            input_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-        self.params = params
-        self._segmenter = None if params is None else VADSegmenter(
-            threshold=params.threshold, prefix_padding_ms=params.prefix_padding_ms,
-            silence_duration_ms=params.silence_duration_ms, min_speech_ms=params.min_speech_ms,
-            tentative_silence_ms=min(params.speculate_after_ms, params.silence_duration_ms), vad=self.make_vad())
-        self._origin_ms = self._end * 1000 // SAMPLE_RATE
+        self._resampler = Resampler(input_rate, HEARING_RATE)
+        self.detection = detection
+        self._segmenter = None if detection is None else VADSegmenter(
+            threshold=detection.threshold, prefix_padding_ms=detection.prefix_padding_ms,
+            silence_duration_ms=detection.max_silence_ms, min_speech_ms=MIN_SPEECH_MS,
+            tentative_silence_ms=min(self.speculate_after_ms, detection.max_silence_ms), vad=self.make_vad())
+        self._origin_ms = self._end * 1000 // HEARING_RATE
         self._fed = 0
         self._speech_start_ms: int | None = None
         self._long_sent = False
 
-    def feed(self, pcm16: bytes, arrived: float) -> list[TurnEvent]:
-        """Append one wire chunk that arrived at monotonic time ``arrived``; return the turn events it caused."""
-        x = pcm16_to_float(pcm16)
-        if self._resampler is not None:
-            x = self._resampler.resample_chunk(x)
+    def feed(self, pcm16: bytes, arrived: float) -> list[F.SpeechFrame]:
+        """Append one wire chunk that arrived at monotonic time ``arrived``; return the frames it caused."""
+        x = self._resampler.push(pcm16_to_float(pcm16))
         if x.size == 0:
             return []
         self._chunks.append(x)
         self._end += x.size
         self._arrivals.append((self._end, arrived))
-        events = self._detect(x) if self._segmenter is not None else []
+        frames = self._detect(x) if self._segmenter is not None else []
         self._bound()
-        return events
+        return frames
 
-    def _detect(self, x: np.ndarray) -> list[TurnEvent]:
+    def _detect(self, x: np.ndarray) -> list[F.SpeechFrame]:
         """Run the segmenter one VAD frame at a time, so 'long' is checked after every frame."""
         seg, step = self._segmenter, self._segmenter.frame_samples
-        events: list[TurnEvent] = []
+        frames: list[F.SpeechFrame] = []
         for offset in range(0, x.size, step):
             piece = x[offset:offset + step]
             self._fed += piece.size
-            for event in seg.push(piece):
-                events.append(self._convert(event))
-            now_ms = self._origin_ms + self._fed * 1000 // SAMPLE_RATE
+            frames += [self._convert(event) for event in seg.push(piece)]
+            now_ms = self._origin_ms + self._fed * 1000 // HEARING_RATE
             if (seg.speaking and not self._long_sent and self._speech_start_ms is not None
-                    and seg.probability >= seg.end_threshold
-                    and now_ms - self._speech_start_ms >= self.params.long_ms):
+                    and seg.probability >= seg.end_threshold and now_ms - self._speech_start_ms >= self.long_ms):
                 self._long_sent = True
-                events.append(TurnEvent("long", now_ms))
-        return events
+                frames.append(F.SpeechLongFrame(now_ms))
+        return frames
 
-    def end_pause_after(self, end_ms: int, silence_ms: int) -> list[TurnEvent]:
+    def end_pause_after(self, end_ms: int, silence_ms: int) -> list[F.SpeechFrame]:
         """Semantic end of turn: the pause after speech that ended at session time ``end_ms`` ends the turn after
-        ``silence_ms`` (see :meth:`VADSegmenter.end_pause_after`); returns the ``end`` event if that is now."""
+        ``silence_ms`` (see :meth:`VADSegmenter.end_pause_after`); returns the end frame if that is now."""
         if self._segmenter is None:
             return []
         return [self._convert(e) for e in self._segmenter.end_pause_after(end_ms - self._origin_ms, silence_ms)]
 
-    def _convert(self, event: object) -> TurnEvent:
+    def _convert(self, event: object) -> F.SpeechFrame:
         o = self._origin_ms
         if isinstance(event, SpeechStarted):
             self._speech_start_ms, self._long_sent = o + event.speech_start_ms, False
-            return TurnEvent("start", o + event.at_ms, start_ms=o + event.audio_start_ms)
+            return F.SpeechStartFrame(o + event.at_ms, start_ms=o + event.audio_start_ms)
         if isinstance(event, SpeechTentativeEnd):
-            return TurnEvent("pause", o + event.at_ms, end_ms=o + event.speech_end_ms, audio=event.audio)
+            end = o + event.speech_end_ms
+            return F.SpeechPauseFrame(o + event.at_ms, end, event.audio, self.arrival(end - 1))
         if isinstance(event, SpeechResumed):
-            return TurnEvent("resume", o + event.at_ms)
+            return F.SpeechResumeFrame(o + event.at_ms)
         if isinstance(event, SpeechStopped):
             self._speech_start_ms = None
-            return TurnEvent("end", o + event.at_ms, end_ms=o + event.speech_end_ms, audio=event.audio)
+            end = o + event.speech_end_ms
+            return F.SpeechEndFrame(o + event.at_ms, end, event.audio, self.arrival(end - 1))
         raise TypeError(f"unexpected segmenter event {event!r}")
 
     def _bound(self) -> None:
         """Keep the input buffer (manual commits) under its cap; with server VAD keep only a few seconds."""
-        cap = self.max_samples if self._segmenter is None else 2 * SAMPLE_RATE
+        cap = self.max_samples if self._segmenter is None else 2 * HEARING_RATE
         if self._end - self._base > cap:
             self._discard_before(self._end - cap)
 
@@ -161,7 +136,7 @@ class Listener:
     def clear(self) -> None:
         """``input_audio_buffer.clear``: drop buffered audio and any speech in progress."""
         self._discard_before(self._end)
-        self.configure(self.input_rate, self.params)
+        self.configure(self.input_rate, self.detection)
 
     def _discard_before(self, sample: int) -> None:
         whole = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
@@ -173,8 +148,97 @@ class Listener:
 
     def arrival(self, ms: int) -> float | None:
         """Wall time at which the audio at session time ``ms`` arrived (None if no longer known)."""
-        sample = ms * SAMPLE_RATE // 1000
+        sample = ms * HEARING_RATE // 1000
         i = bisect.bisect_right(self._arrivals, (sample, float("inf")))
         if not self._arrivals:
             return None
         return self._arrivals[min(i, len(self._arrivals) - 1)][1]
+
+
+# ------------------------------------------------------------------ the stage's queue messages
+@dataclass(frozen=True)
+class AudioMessage:
+    pcm16: bytes
+    arrived: float
+
+
+@dataclass(frozen=True)
+class TakeMessage:
+    done: asyncio.Future
+
+
+@dataclass(frozen=True)
+class ClearMessage:
+    pass
+
+
+@dataclass(frozen=True)
+class ConfigureMessage:
+    input_rate: int
+    detection: TurnDetection | None
+
+
+@dataclass(frozen=True)
+class EndpointMessage:
+    end_ms: int
+    silence_ms: int
+
+
+Message = AudioMessage | TakeMessage | ClearMessage | ConfigureMessage | EndpointMessage
+
+
+class ListenerStage:
+    """A :class:`Listener` behind a bounded queue: messages are applied in a worker thread (batched), the speech
+    frames they cause go to ``on_frame`` on the event loop, in order. A failure goes to ``on_error`` and the
+    stage goes on listening."""
+
+    def __init__(self, listener: Listener, on_frame: Callable[[F.SpeechFrame], Awaitable[None]],
+                 on_error: Callable[[Exception], Awaitable[None]], *, name: str) -> None:
+        self.listener = listener
+        self._on_frame = on_frame
+        self._on_error = on_error
+        self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=64)
+        self.task = asyncio.create_task(self._work(), name=f"listen-{name}")
+
+    async def put(self, message: Message) -> None:
+        await self._queue.put(message)
+
+    async def take(self) -> np.ndarray:
+        """The buffered audio (manual commit), after everything queued before it."""
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        await self._queue.put(TakeMessage(done))
+        return await done
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < 32:
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await asyncio.to_thread(self._apply, batch)
+                for message, result in zip(batch, results, strict=True):
+                    if isinstance(message, TakeMessage):
+                        message.done.set_result(result)
+                    elif result:
+                        for frame in result:
+                            await self._on_frame(frame)
+            except Exception as exc:  # a bug must not silence the session: report it and go on listening
+                for message in batch:
+                    if isinstance(message, TakeMessage) and not message.done.done():
+                        message.done.set_exception(exc)
+                await self._on_error(exc)
+
+    def _apply(self, batch: list[Message]) -> list[object]:
+        listener, out = self.listener, []
+        for m in batch:
+            if isinstance(m, AudioMessage):
+                out.append(listener.feed(m.pcm16, m.arrived))
+            elif isinstance(m, TakeMessage):
+                out.append(listener.take())
+            elif isinstance(m, ClearMessage):
+                out.append(listener.clear())
+            elif isinstance(m, EndpointMessage):
+                out.append(listener.end_pause_after(m.end_ms, m.silence_ms))
+            else:
+                out.append(listener.configure(m.input_rate, m.detection))
+        return out

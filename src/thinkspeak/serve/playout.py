@@ -1,4 +1,4 @@
-"""What the listener has heard: a real-time playback model of sent audio, and the text under a cut point.
+"""The playout stage: a real-time playback model of sent audio, pacing, and the text under a cut point.
 
 The server never hears the client's speaker, so it models it: audio sent at wall time ``t`` starts playing
 when everything sent before it has played (``play_end = max(play_end, t) + duration``). That estimate is the
@@ -10,6 +10,8 @@ CleanS2S does not do, REFERENCE.md).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 
 
@@ -69,3 +71,11 @@ def heard_text(spans: list[SpokenSpan], audio_end_ms: float) -> str:
             words.extend(span_words[: int(len(span_words) * share)])
         break
     return " ".join(words)
+
+
+async def pace(clock: PlayoutClock, lead_ms: float, gate: asyncio.Event) -> None:
+    """Wait until the client's queue is under ``lead_ms`` and output is not held by a possible barge-in."""
+    excess = clock.queued_s(time.monotonic()) - lead_ms / 1000.0
+    if excess > 0:
+        await asyncio.sleep(excess)
+    await gate.wait()

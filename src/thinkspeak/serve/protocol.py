@@ -54,6 +54,16 @@ class ProtocolError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
+    def detail(self) -> dict[str, Any]:
+        """The ``error`` object of the protocol (also inside ``...transcription.failed``)."""
+        return {"type": self.type, "code": self.code, "message": self.message, "param": self.param,
+                "event_id": self.event_id}
+
+
+def internal_error(code: str) -> ProtocolError:
+    """A server-side failure as the client sees it: a code and a generic message; the cause stays in the log."""
+    return ProtocolError(code, "the server failed to complete this; the cause is in its log", type="server_error")
+
 
 @dataclass(frozen=True)
 class ClientEvent:
@@ -93,6 +103,8 @@ def parse_client_event(raw: str | bytes, *, max_bytes: int) -> ClientEvent:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError("invalid_json", f"message is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError):  # integers over Python's digit limit, nesting beyond the stack
+        raise ProtocolError("invalid_json", "message is nested too deeply or holds a number too large") from None
     if not isinstance(body, dict):
         raise ProtocolError("invalid_json", f"message must be a JSON object, got {type(body).__name__}")
     event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else None
@@ -113,8 +125,7 @@ def server_event(kind: str, **fields: Any) -> dict[str, Any]:
 
 def error_event(err: ProtocolError) -> dict[str, Any]:
     """The ``error`` server event for ``err``."""
-    detail = {"type": err.type, "code": err.code, "message": err.message, "param": err.param, "event_id": err.event_id}
-    return server_event("error", error=detail)
+    return server_event("error", error=err.detail())
 
 
 def user_item(item_id: str, *, transcript: str | None, audio: bool) -> dict[str, Any]:

@@ -20,11 +20,12 @@ class TokenBucket:
         self._tokens = self.burst
 
     def take(self, amount: float, now: float) -> bool:
-        """Spend ``amount`` tokens if available (refilled since the last call); False leaves the bucket as is."""
+        """Spend ``amount`` tokens if available (refilled since the last call); False leaves the bucket as is.
+        An amount over the burst is let through only from a full bucket, which it leaves in debt."""
         if self._last is not None:
             self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
-        if amount > self._tokens:
+        if amount > self._tokens and self._tokens < self.burst:
             return False
         self._tokens -= amount
         return True

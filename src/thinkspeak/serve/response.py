@@ -1,19 +1,16 @@
-"""One response: Thinker events -> spoken-text chunks -> streaming TTS -> paced pcm16 deltas, plus reasoning.
+"""One response: the thinker, talker and playout stages of a session, joined by bounded queues.
 
-Three stages run as tasks joined by bounded queues (back-pressure from the real-time sender up to the
-decoder thread):
+* **think** (:mod:`thinkspeak.serve.thinkers`): the backend's SayToken/ThinkToken/Done events; spoken text
+  goes to the talker as it arrives, reasoning goes out at once as ``thinkspeak.reasoning.delta``
+  (thinking-in-speaking, Mini-Omni-Reasoner §3: the user sees the reasoning that licenses what is said);
+* **talk** (:mod:`thinkspeak.serve.talker`): spoken text -> :class:`~thinkspeak.serve.talker.Voiced` pcm16;
+* **play** (:mod:`thinkspeak.serve.playout`): pcm16 deltas of <= 100 ms, paced so that at most
+  ``playout_lead_ms`` is queued at the client, each chunk's transcript delta just before its audio.
 
-* **think**: the backend's SayToken/ThinkToken/Done events; spoken text goes through the
-  :class:`~thinkspeak.serve.chunker.SpeechChunker` (a short first chunk), reasoning goes out at once as
-  ``thinkspeak.reasoning.delta`` (thinking-in-speaking, Mini-Omni-Reasoner §3: the user sees the reasoning
-  that licenses what is being said);
-* **talk**: each chunk through the :class:`~thinkspeak.serve.talker.Talker`;
-* **send**: pcm16 deltas of <= 100 ms, paced so that at most ``playout_lead_ms`` is queued at the client,
-  each chunk's transcript delta just before its audio.
-
-A run may start *speculatively* (the user has paused but the end of turn is not confirmed): it then
-buffers every event and sends no audio until :meth:`ResponseRun.go_live`; if the user goes on it is stopped
-silently and nothing of it ever reached the client.
+The queues give back-pressure from the real-time sender up to the decoder thread. A run may start
+*speculatively* (the user has paused but the end of turn is not confirmed): it then buffers every event and
+sends no audio until :meth:`ResponseRun.go_live`; if the user goes on it is stopped silently and nothing of
+it ever reached the client. Every response the client saw created ends with exactly one ``response.done``.
 """
 
 from __future__ import annotations
@@ -23,28 +20,27 @@ import base64
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from thinkspeak.decode.events import Done, SayToken, ThinkToken
 from thinkspeak.serve import protocol as P
-from thinkspeak.serve.cancel import Turn
-from thinkspeak.serve.chunker import SpeechChunker
+from thinkspeak.serve.cancel import CancelToken, Generation
 from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Item
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
-from thinkspeak.serve.playout import PlayoutClock
-from thinkspeak.serve.talker import Talker
-from thinkspeak.serve.thinkers.base import ThinkRequest
+from thinkspeak.serve.playout import PlayoutClock, pace
+from thinkspeak.serve.protocol import ProtocolError
+from thinkspeak.serve.talker import Voiced
+from thinkspeak.serve.thinkers.base import PromptTooLong, ThinkRequest, estimate_tokens, fit_prompt
+from thinkspeak.serve.transport import Send
 
 log = logging.getLogger("thinkspeak.serve")
 
-#: ``send(event, turn, on_sent)``: queue a server event; dropped unsent if ``turn`` is cancelled by then.
-Send = Callable[[dict[str, Any], Turn | None, Callable[[float], None] | None], Awaitable[None]]
-
 DELTA_MS = 100
+_END = object()
 
 
 @dataclass
@@ -59,23 +55,78 @@ class RunContext:
     output_gate: asyncio.Event
 
 
-class ResponseRun:
-    """The assistant's answer to ``user`` under ``turn``; :meth:`start` it, later :meth:`stop` or await it."""
+class Responses:
+    """A session's responses: the live one, their cancel tokens, the output held during a possible barge-in, and
+    the playback of the last spoken answer (what a barge-in cuts)."""
 
-    def __init__(self, ctx: RunContext, turn: Turn, user: Item | None, *, history: tuple[tuple[str, str], ...],
-                 instructions: str, timeline: TurnTimeline | None = None, live: bool = True) -> None:
+    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics, send: Send) -> None:
+        self.engines, self.server, self.metrics, self.send = engines, server, metrics, send
+        self.generation = Generation()
+        self.output_gate = asyncio.Event()
+        self.output_gate.set()
+        self.live: ResponseRun | None = None
+        self.last_audio: Item | None = None
+
+    def new(self, user: Item, config: SessionConfig, *, history: tuple[tuple[str, str], ...], instructions: str,
+            timeline: TurnTimeline, live: bool, requested: bool = False) -> ResponseRun:
+        """A response to ``user`` under a new cancel token (cancelling whatever ran); not yet started."""
+        ctx = RunContext(self.engines, self.server, config, self.metrics, self.send, self.output_gate)
+        return ResponseRun(ctx, self.generation.begin(), user, history=history, instructions=instructions,
+                           timeline=timeline, live=live, requested=requested)
+
+    @property
+    def active(self) -> bool:
+        return self.live is not None and not self.live.finished
+
+    def adopt(self, run: ResponseRun) -> None:
+        self.live = run
+        if run.audio:
+            self.last_audio = run.item
+
+    def playing(self) -> bool:
+        """The last spoken answer is still playing at the client (by the playback model)."""
+        item = self.last_audio
+        return item is not None and item.clock is not None and item.clock.queued_s(time.monotonic()) > 0
+
+    async def interrupt(self) -> tuple[str, int] | None:
+        """Confirmed barge-in: cut the last spoken answer to what was played, cancel the live response, let
+        output flow again; ``(item id, ms played)`` when an item was cut."""
+        item, cut = self.last_audio, None
+        if item is not None and item.clock is not None and item.audio_end_ms is None:
+            item.audio_end_ms = min(item.clock.played_ms(time.monotonic()), item.clock.sent_ms)
+            cut = (item.id, int(item.audio_end_ms))
+        if self.active:
+            await self.live.stop("turn_detected")
+        self.output_gate.set()
+        return cut
+
+    async def close(self) -> None:
+        self.generation.cancel()
+        if self.live is not None:
+            await self.live.stop("client_disconnected")
+        self.live = self.last_audio = None
+
+
+class ResponseRun:
+    """The assistant's answer to ``user`` under ``token``; :meth:`start` it, later :meth:`stop` or await it.
+    ``requested``: the client asked for it (``response.create``), so it is announced at once."""
+
+    def __init__(self, ctx: RunContext, token: CancelToken, user: Item, *, history: tuple[tuple[str, str], ...],
+                 instructions: str, timeline: TurnTimeline | None = None, live: bool = True,
+                 requested: bool = False) -> None:
         self.ctx = ctx
-        self.turn = turn
+        self.token = token
         self.user = user
         self.history = history
         self.instructions = instructions
         self.id = timeline.response_id if timeline else P.new_id("resp")
         self.timeline = timeline or TurnTimeline(self.id)
-        self.audio = "audio" in ctx.session.output_modalities and ctx.engines.tts is not None
+        self.audio = "audio" in ctx.session.output_modalities and ctx.engines.talker is not None
         self.modalities = ["audio"] if self.audio else ["text"]
         self.item = Item(P.new_id("item"), "assistant", clock=PlayoutClock() if self.audio else None)
         self.status = "in_progress"
         self.reason: str | None = None
+        self.requested = requested
         self.started = False
         self.reasoning: list[str] = []
         self.stats: Any = None
@@ -84,7 +135,7 @@ class ResponseRun:
         self.speaking = asyncio.Event()  # set at the first audio sent, or when the run ends
         if live:
             self._live_event.set()
-        self._buffer: list[tuple[dict[str, Any], Turn | None, Callable[[float], None] | None]] = []
+        self._buffer: list[tuple[dict[str, Any], CancelToken | None, Callable[[float], None] | None]] = []
         self._task: asyncio.Task | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,6 +147,11 @@ class ResponseRun:
     def finished(self) -> bool:
         return self._task is not None and self._task.done()
 
+    @property
+    def final_status(self) -> str:
+        """The protocol's status of a response that ended: completed, cancelled or failed."""
+        return self.status if self.status in ("completed", "cancelled", "failed") else "cancelled"
+
     async def go_live(self) -> None:
         """Confirm a speculative run: flush what it buffered, in order, and let its audio flow."""
         while self._buffer:
@@ -106,26 +162,30 @@ class ResponseRun:
             self._count()
 
     async def stop(self, reason: str) -> None:
-        """Cancel at once (the turn first, so threads stop at their next chunk) and wait for the closing events;
+        """Cancel at once (the token first, so threads stop at their next chunk) and wait for the closing events;
         a run that never went live is dropped without a trace."""
         self.reason = reason
-        if not self.turn.cancelled:
-            self.turn.generation.cancel()
+        if not self.token.cancelled:
+            self.token.generation.cancel()
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self.requested and not self.started:  # cancelled before its task ran: still created, then done
+            self.status = "cancelled"
+            await self._open()
+            await self._close()
         if not self._live:
             self._buffer.clear()
 
     # ------------------------------------------------------------------ output
-    async def _emit(self, kind: str, turn: Turn | None = None, on_sent: Callable[[float], None] | None = None,
-                    **fields: Any) -> None:
+    async def _emit(self, kind: str, token: CancelToken | None = None,
+                    on_sent: Callable[[float], None] | None = None, **fields: Any) -> None:
         event = P.server_event(kind, **fields)
         if self._live:
-            await self.ctx.send(event, turn, on_sent)
+            await self.ctx.send(event, token, on_sent)
         else:
-            self._buffer.append((event, turn, on_sent))
+            self._buffer.append((event, token, on_sent))
 
     def _ids(self) -> dict[str, Any]:
         return {"response_id": self.id, "item_id": self.item.id, "output_index": 0, "content_index": 0}
@@ -136,45 +196,53 @@ class ResponseRun:
     # ------------------------------------------------------------------ the run
     async def _run(self) -> None:
         try:
+            if self.requested:
+                await self._open()
             request = await self._request()
             if request is None:
-                self.status = "skipped"
+                self.status = "completed" if self.started else "skipped"
                 return
-            await self._open()
-            text_q: asyncio.Queue = asyncio.Queue(maxsize=64)
+            if not self.started:
+                await self._open()
+            text_q: asyncio.Queue = asyncio.Queue(maxsize=256)
             audio_q: asyncio.Queue = asyncio.Queue(maxsize=8)
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._think(request, text_q))
                 if self.audio:
                     group.create_task(self._talk(text_q, audio_q))
-                    group.create_task(self._send_audio(audio_q))
+                    group.create_task(self._play(audio_q))
             self.status = "completed"
         except asyncio.CancelledError:
             self.status = "cancelled"
         except Exception as exc:  # a failing engine or endpoint fails this response, not the session
-            log.exception("response %s failed", self.id)
             self.status = "failed"
-            await self._emit("error", error={"type": "server_error", "code": "response_failed",
-                                             "message": f"{type(exc).__name__}: {exc}"[:500], "param": None,
-                                             "event_id": None})
+            if isinstance(exc, ProtocolError):
+                err = exc
+            else:
+                log.exception("response %s failed", self.id)
+                err = P.internal_error("response_failed")
+            await self._emit("error", error=err.detail())
         finally:
             self.speaking.set()
             if self.started:
                 await self._close()
 
     async def _request(self) -> ThinkRequest | None:
-        user = self.user
-        if user is None:
-            raise ValueError("a response needs a user item in the conversation")
-        backend = self.ctx.engines.thinker
+        user, ears = self.user, self.ctx.engines.ears
         common = {"history": self.history, "instructions": self.instructions}
-        if backend.hears_audio and user.audio is not None and user.audio.size:
-            return ThinkRequest(audio=user.audio, **common)
-        text = await user.transcript if user.transcript is not None else user.text
-        self.timeline.mark("transcript", time.monotonic())
-        if not text or not text.strip():
-            return None
-        return ThinkRequest(text=text, **common)
+        if ears.audio_in and user.audio is not None and user.audio.size:
+            request = ThinkRequest(audio=user.audio, **common)
+        else:
+            text = await user.transcript if user.transcript is not None else user.text
+            self.timeline.mark("transcript", time.monotonic())
+            if not text or not text.strip():
+                return None
+            request = ThinkRequest(text=text, **common)
+        count = getattr(self.ctx.engines.thinker, "count_tokens", estimate_tokens)
+        try:
+            return fit_prompt(request, self.ctx.server.limits.max_prompt_tokens, count)
+        except PromptTooLong as exc:
+            raise ProtocolError("input_too_long", str(exc)) from None
 
     async def _open(self) -> None:
         self.started = True
@@ -182,68 +250,61 @@ class ResponseRun:
             self.id, status="in_progress", output=[], modalities=self.modalities))
         await self._emit("response.output_item.added", response_id=self.id, output_index=0,
                          item=self._item_wire("in_progress"))
-        await self._emit("conversation.item.added", previous_item_id=self.user.id if self.user else None,
-                         item=self._item_wire("in_progress"))
+        await self._emit("conversation.item.added", previous_item_id=self.user.id, item=self._item_wire("in_progress"))
         part = {"type": "audio", "transcript": ""} if self.audio else {"type": "text", "text": ""}
         await self._emit("response.content_part.added", part=part, **self._ids())
 
     async def _think(self, request: ThinkRequest, text_q: asyncio.Queue) -> None:
-        chunker = SpeechChunker(first_words=self.ctx.server.first_chunk_words)
-        async for event in self.ctx.engines.thinker.stream(request, self.turn):
-            if self.turn.cancelled:
+        async for event in self.ctx.engines.thinker.stream(request, self.token):
+            if self.token.cancelled:
                 return
             if isinstance(event, SayToken):
                 self.timeline.mark("first_token", event.t)
                 if self.audio:
-                    for chunk in chunker.push(event.text):
-                        await text_q.put(chunk)
+                    await text_q.put(event.text)
                 else:
                     self.item.text += event.text
-                    await self._emit("response.output_text.delta", self.turn, delta=event.text, **self._ids())
+                    await self._emit("response.output_text.delta", self.token, delta=event.text, **self._ids())
             elif isinstance(event, ThinkToken):
                 self.reasoning.append(event.text)
-                await self._emit(P.REASONING_DELTA, self.turn, delta=event.text, **self._ids())
+                await self._emit(P.REASONING_DELTA, self.token, delta=event.text, **self._ids())
             elif isinstance(event, Done):
                 self.stats = event.stats
-        for chunk in chunker.flush():
-            await text_q.put(chunk)
-        await text_q.put(None)
+        await text_q.put(_END)
 
     async def _talk(self, text_q: asyncio.Queue, audio_q: asyncio.Queue) -> None:
-        talker = Talker(self.ctx.engines.tts, self.ctx.session.output_rate)
-        while (chunk := await text_q.get()) is not None:
-            first = True
-            async for pcm in talker.speak(chunk, self.turn):
-                await audio_q.put((chunk if first else None, pcm))
-                first = False
-            if first:
-                await audio_q.put((chunk, b""))
-        await audio_q.put(None)
+        async def spoken() -> AsyncIterator[str]:
+            while (piece := await text_q.get()) is not _END:
+                yield piece
 
-    async def _send_audio(self, audio_q: asyncio.Queue) -> None:
+        async for voiced in self.ctx.engines.talker.speak(spoken(), self.ctx.session.output_rate, self.token):
+            await audio_q.put(voiced)
+        await audio_q.put(_END)
+
+    async def _play(self, audio_q: asyncio.Queue) -> None:
         await self._live_event.wait()
         clock = self.item.clock
         rate = self.ctx.session.output_rate
         step = rate * DELTA_MS // 1000 * 2
         span: tuple[float, str] | None = None  # (audio start ms, text) of the chunk being sent
         try:
-            while (piece := await audio_q.get()) is not None:
-                text, pcm = piece
-                if text is not None:
+            while (voiced := await audio_q.get()) is not _END:
+                voiced: Voiced
+                if voiced.text is not None:
                     if span is not None:
                         clock.add_text(span[0], clock.sent_ms, span[1])
-                    span = (clock.sent_ms, text)
-                    await self._emit("response.output_audio_transcript.delta", self.turn,
-                                     delta=text if not clock.spans else " " + text, **self._ids())
-                for offset in range(0, len(pcm), step):
-                    part = pcm[offset:offset + step]
-                    await self._pace(clock)
-                    if self.turn.cancelled:
+                    span = (clock.sent_ms, voiced.text)
+                    await self._emit("response.output_audio_transcript.delta", self.token,
+                                     delta=voiced.text if not clock.spans else " " + voiced.text, **self._ids())
+                for offset in range(0, len(voiced.pcm16), step):
+                    part = voiced.pcm16[offset:offset + step]
+                    await pace(clock, self.ctx.server.playout_lead_ms, self.ctx.output_gate)
+                    if self.token.cancelled:
                         return
                     ms = len(part) / 2 / rate * 1000.0
                     clock.sent(ms, time.monotonic())
                     self.ctx.metrics.audio_out.inc(ms / 1000.0)
-                    await self._emit("response.output_audio.delta", self.turn, self._first_audio,
+                    await self._emit("response.output_audio.delta", self.token, self._first_audio,
                                      delta=base64.b64encode(part).decode("ascii"), **self._ids())
         finally:  # the chunk under way when the run ends (or is cut) still counts for what was heard
             if span is not None:
@@ -252,13 +313,6 @@ class ResponseRun:
     def _first_audio(self, t: float) -> None:
         self.timeline.mark("first_audio", t)
         self.speaking.set()
-
-    async def _pace(self, clock: PlayoutClock) -> None:
-        """Wait until the client's queue is under the lead and output is not paused by a possible barge-in."""
-        excess = clock.queued_s(time.monotonic()) - self.ctx.server.playout_lead_ms / 1000.0
-        if excess > 0:
-            await asyncio.sleep(excess)
-        await self.ctx.output_gate.wait()
 
     async def _close(self) -> None:
         """The closing events every started response sends, whatever its outcome (no cancelled audio)."""
@@ -275,19 +329,17 @@ class ResponseRun:
         item = self._item_wire(item_status)
         await self._emit("response.output_item.done", response_id=self.id, output_index=0, item=item)
         await self._emit("conversation.item.done", item=item)
-        status = self.status if self.status in ("completed", "cancelled", "failed") else "cancelled"
+        status = self.final_status
         await self._emit("response.done", response=P.response_object(
             self.id, status=status, output=[item], modalities=self.modalities,
             reason=self.reason if status == "cancelled" else None))
         latencies = self.timeline.latencies_ms()
         if latencies:
-            await self._emit(P.TURN_LATENCY, response_id=self.id, item_id=self.user.id if self.user else None,
-                             latency_ms=latencies)
+            await self._emit(P.TURN_LATENCY, response_id=self.id, item_id=self.user.id, latency_ms=latencies)
         if self._live:
             self._count()
 
     def _count(self) -> None:
         """Export the final status and latencies of a response the client saw (once)."""
-        status = self.status if self.status in ("completed", "cancelled", "failed") else "cancelled"
-        self.ctx.metrics.turns.labels(status).inc()
+        self.ctx.metrics.turns.labels(self.final_status).inc()
         self.ctx.metrics.observe_turn(self.timeline)

@@ -1,52 +1,86 @@
-"""The Talker stage of the server today: a streaming TTS voicing each text chunk, resampled to the wire rate.
+"""The talker stage: the Thinker's spoken text, as it arrives, in -> pcm16 at the wire rate out.
 
-``TTS.stream(text)`` (contract §3: piper with the packaged voice, espeak-ng as fallback) runs in a worker
-thread per chunk; its pieces are resampled (soxr) to the session's output rate and encoded as pcm16 there,
-so the event loop only forwards bytes. An audio-token Talker (Mini-Omni-Reasoner §3) would slot in here.
+A :class:`Talker` consumes the spoken text pieces of one response and yields :class:`Voiced` pieces: pcm16
+audio with the text it voices (attached to the first piece of that text), so the playout can send each
+transcript delta just before its audio and cut the history to the words heard. It must stop between pieces
+once the response's token is cancelled. The stock one, :class:`TTSTalker`, chunks the text
+(:class:`~thinkspeak.serve.chunker.SpeechChunker`: a short first chunk, then clauses) and voices each chunk
+with a streaming TTS engine (piper by default, contract §3) in a worker thread, resampled once from the
+engine's rate to the wire rate. An audio-token Talker (Mini-Omni-Reasoner §3) registers itself in
+:data:`TALKERS` and takes the same text.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import soxr
-
 from thinkspeak.audio import float_to_pcm16
-from thinkspeak.serve.cancel import Turn
+from thinkspeak.serve.audio import Resampler
+from thinkspeak.serve.cancel import CancelToken
+from thinkspeak.serve.chunker import SpeechChunker
+from thinkspeak.serve.registry import Registry
 from thinkspeak.serve.threads import iterate_in_thread
+from thinkspeak.speech.tts import TTS
 
 
-class StreamingTTS(Protocol):
-    sample_rate: int
+@dataclass(frozen=True)
+class Voiced:
+    """pcm16 audio at the wire rate; ``text`` is what it starts to voice (None: more of the previous text)."""
 
-    def stream(self, text: str) -> Iterator[np.ndarray]: ...
+    text: str | None
+    pcm16: bytes
 
 
-class Talker:
-    """Voice text chunks with ``tts`` as pcm16 at ``output_rate`` Hz."""
+class Talker(Protocol):
+    """Voices a response's spoken text as it arrives."""
 
-    def __init__(self, tts: StreamingTTS, output_rate: int) -> None:
+    name: str
+
+    def speak(self, text: AsyncIterator[str], rate: int, token: CancelToken) -> AsyncIterator[Voiced]: ...
+
+    def warmup(self) -> None: ...
+
+
+class TTSTalker:
+    """Chunk the text, voice each chunk with ``tts``."""
+
+    name = "tts"
+
+    def __init__(self, tts: TTS, *, first_words: int = 3) -> None:
         self.tts = tts
-        self.output_rate = output_rate
+        self.first_words = first_words
 
-    def _pcm_pieces(self, text: str) -> Iterator[bytes]:
-        rate = int(self.tts.sample_rate)
-        resampler = None if rate == self.output_rate else soxr.ResampleStream(
-            rate, self.output_rate, 1, dtype="float32", quality="HQ")
-        pieces = self.tts.stream(text)
-        for piece in pieces:
-            x = np.asarray(piece, dtype=np.float32).reshape(-1)
-            if resampler is not None:
-                x = resampler.resample_chunk(x)
-            if x.size:
-                yield float_to_pcm16(x)
-        if resampler is not None:
-            tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
-            if tail.size:
-                yield float_to_pcm16(tail)
+    async def speak(self, text: AsyncIterator[str], rate: int, token: CancelToken) -> AsyncIterator[Voiced]:
+        chunker = SpeechChunker(first_words=self.first_words)
+        async for piece in text:
+            for chunk in chunker.push(piece):
+                async for voiced in self._voice(chunk, rate, token):
+                    yield voiced
+        for chunk in chunker.flush():
+            async for voiced in self._voice(chunk, rate, token):
+                yield voiced
 
-    def speak(self, text: str, turn: Turn) -> AsyncIterator[bytes]:
-        """pcm16 pieces of ``text`` as the TTS produces them; stops once ``turn`` is cancelled."""
-        return iterate_in_thread(lambda: self._pcm_pieces(text), turn, maxsize=8, name="thinkspeak-tts")
+    def _voice(self, chunk: str, rate: int, token: CancelToken) -> AsyncIterator[Voiced]:
+        """``chunk`` voiced in its own thread (engine work never waits for the event loop's pool)."""
+        def render() -> Iterator[Voiced]:
+            speech = self.tts.render(chunk)
+            yield Voiced(chunk, float_to_pcm16(Resampler(speech.sample_rate, rate).push(speech.pcm, last=True)))
+
+        return iterate_in_thread(render, token, maxsize=1, name="thinkspeak-tts")
+
+    def warmup(self) -> None:
+        self.tts.render("Hello.")
+
+
+#: talkers by name: ``factory(spec: str, first_words: int) -> Talker``
+TALKERS: Registry = Registry("talkers")
+
+
+@TALKERS.register("tts")
+def tts_talker(spec: str = "piper", first_words: int = 3) -> TTSTalker:
+    """A :class:`TTSTalker` with the engine ``spec`` names (``thinkspeak.speech.tts.get_tts``)."""
+    from thinkspeak.speech.tts import get_tts
+
+    return TTSTalker(get_tts(spec), first_words=first_words)

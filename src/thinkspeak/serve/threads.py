@@ -2,7 +2,7 @@
 
 Model and engine work never runs on the event loop. The producer thread hands items over through a bounded
 window (a semaphore of ``maxsize`` slots): when the consumer falls behind, the thread blocks, which is the
-back-pressure from the audio sender up to the decoder. The thread checks ``turn.cancelled`` after every
+back-pressure from the audio sender up to the decoder. The thread checks ``token.cancelled`` after every
 item, so a barge-in stops it at the next token or audio chunk; closing the async side (the consumer was
 cancelled) releases the thread the same way.
 """
@@ -14,16 +14,16 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
-from thinkspeak.serve.cancel import Turn
+from thinkspeak.serve.cancel import CancelToken
 
 T = TypeVar("T")
 _END = object()
 
 
 async def iterate_in_thread(
-    make_iter: Callable[[], Iterator[T]], turn: Turn, *, maxsize: int = 32, name: str = "thinkspeak-worker"
+    make_iter: Callable[[], Iterator[T]], token: CancelToken, *, maxsize: int = 32, name: str = "thinkspeak-worker"
 ) -> AsyncIterator[T]:
-    """Yield the items of ``make_iter()`` (called in a new thread) until it ends or ``turn`` is cancelled.
+    """Yield the items of ``make_iter()`` (called in a new thread) until it ends or ``token`` is cancelled.
 
     An exception raised by the iterator is re-raised here, in the consumer.
     """
@@ -39,7 +39,7 @@ async def iterate_in_thread(
         try:
             for item in make_iter():
                 slots.acquire()
-                if closed.is_set() or turn.cancelled:
+                if closed.is_set() or token.cancelled:
                     break
                 loop.call_soon_threadsafe(queue.put_nowait, item)
         except BaseException as exc:  # handed to the consumer, which re-raises it
@@ -59,7 +59,7 @@ async def iterate_in_thread(
             if isinstance(item, BaseException):
                 raise item
             slots.release()
-            if turn.cancelled:
+            if token.cancelled:
                 return
             yield item
     finally:

@@ -22,7 +22,7 @@ import math
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -61,6 +61,13 @@ class Transcript:
 
     text: str
     words: list[Word] = field(default_factory=list)
+
+
+class Transcriber(Protocol):
+    """An ASR engine as the rest of thinkspeak sees it (:class:`WhisperASR` is one): 16 kHz mono float32 audio
+    -> :class:`Transcript`."""
+
+    def transcribe(self, pcm: np.ndarray) -> Transcript: ...
 
 
 def window_seconds(duration_s: float, window_s: Window) -> float | None:

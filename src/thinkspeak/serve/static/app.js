@@ -171,7 +171,9 @@ class Client {
 
   connect() {
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/realtime?model=thinkspeak`;
-    this.ws = new WebSocket(url, ["realtime"]);
+    // a server started with --api-key: open the page as http://HOST:PORT/#key=KEY (the fragment never leaves the browser)
+    const key = new URLSearchParams(location.hash.slice(1)).get("key");
+    this.ws = new WebSocket(url, key ? ["realtime", `openai-insecure-api-key.${key}`] : ["realtime"]);
     return new Promise((resolve, reject) => {
       this.ws.onopen = () => {
         stats.connected = true;

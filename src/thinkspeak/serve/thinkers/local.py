@@ -3,7 +3,7 @@
 Decoding is :class:`thinkspeak.decode.TiSDecoder` (thinking-in-speaking: p spoken tokens, then q reasoning
 tokens, Mini-Omni-Reasoner §3), run in its own thread per response so the event loop never waits on the
 model; the decoder's iterator is consumed through :func:`~thinkspeak.serve.threads.iterate_in_thread`,
-which also stops it at the next token once the turn is cancelled. With ``hears_audio`` the question's
+which also stops it at the next token once its token is cancelled. With ``hears_audio`` the question's
 16 kHz audio goes straight into the Thinker's audio adapter (Mini-Omni §3.1, the end-to-end path).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thinkspeak.serve.cancel import Turn
+from thinkspeak.serve.cancel import CancelToken
 from thinkspeak.serve.thinkers.base import ThinkRequest
 from thinkspeak.serve.threads import iterate_in_thread
 
@@ -40,6 +40,7 @@ class LocalThinker:
             raise ValueError("end-to-end hearing needs a Thinker with an audio adapter; this one has none")
         self.name = name
         self.hears_audio = hears_audio
+        self.tokenizer = thinker.tokenizer
         self.decoder = TiSDecoder(thinker, p=thinker.config.p, q=thinker.config.q, mode=settings.mode,
                                   max_steps=settings.max_steps, temperature=settings.temperature,
                                   top_p=settings.top_p)
@@ -52,14 +53,18 @@ class LocalThinker:
         thinker = Thinker.load(path)
         return cls(thinker, name=str(path) if path is not None else "thinker-default", **kwargs)
 
-    def stream(self, request: ThinkRequest, turn: Turn) -> AsyncIterator:
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in the Thinker's own tokenizer (the prompt budget)."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def stream(self, request: ThinkRequest, token: CancelToken) -> AsyncIterator:
         history = list(request.history)
         if request.audio is not None and self.hears_audio:
             def make_iter():
-                return self.decoder.stream(audio=request.audio, history=history, cancel=turn)
+                return self.decoder.stream(audio=request.audio, history=history, cancel=token)
         elif request.text is not None:
             def make_iter():
-                return self.decoder.stream(text=request.text, history=history, cancel=turn)
+                return self.decoder.stream(text=request.text, history=history, cancel=token)
         else:
             raise ValueError("this Thinker hears text only; give the request a transcript (ASR hearing)")
-        return iterate_in_thread(make_iter, turn, maxsize=64, name="thinkspeak-decoder")
+        return iterate_in_thread(make_iter, token, maxsize=64, name="thinkspeak-decoder")

@@ -19,7 +19,7 @@ import httpx
 
 from thinkspeak.decode.answer import spoken_answer
 from thinkspeak.decode.events import DecodeStats, Done, SayToken, ThinkToken
-from thinkspeak.serve.cancel import Turn
+from thinkspeak.serve.cancel import CancelToken
 from thinkspeak.serve.thinkers.base import ThinkRequest
 
 _OPEN, _CLOSE = "<think>", "</think>"
@@ -111,7 +111,7 @@ class OpenAIChatThinker:
             out += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
         return out + [{"role": "user", "content": request.text}]
 
-    async def stream(self, request: ThinkRequest, turn: Turn) -> AsyncIterator:
+    async def stream(self, request: ThinkRequest, token: CancelToken) -> AsyncIterator:
         body = {"model": self.model, "messages": self.messages(request), "stream": True, **self.extra_body}
         start = time.monotonic()
         first: float | None = None
@@ -125,7 +125,7 @@ class OpenAIChatThinker:
                 detail = (await response.aread()).decode("utf-8", "replace")[:300]
                 raise RuntimeError(f"chat endpoint {self.url} answered HTTP {response.status_code}: {detail}")
             async for line in response.aiter_lines():
-                if turn.cancelled:
+                if token.cancelled:
                     return
                 pieces = _pieces(line)
                 if pieces is None:

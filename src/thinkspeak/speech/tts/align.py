@@ -11,23 +11,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Protocol
 
 import numpy as np
 
 from thinkspeak.audio.resample import resample
-from thinkspeak.speech.asr import Transcript
+from thinkspeak.speech.asr import Transcriber
 from thinkspeak.speech.words import Word
 
 _NON_WORD = re.compile(r"[^\w']+")
-
-
-class Transcriber(Protocol):
-    """What align_words needs from an ASR (:class:`~thinkspeak.speech.asr.WhisperASR` is one)."""
-
-    sample_rate: int
-
-    def transcribe(self, pcm: np.ndarray) -> Transcript: ...
 
 
 def _norm(word: str) -> str:

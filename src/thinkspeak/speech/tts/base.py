@@ -45,6 +45,8 @@ class TTS(Protocol):
 
     def synthesize(self, text: str) -> Synthesis: ...
 
+    def render(self, text: str) -> Synthesis: ...
+
     def stream(self, text: str) -> Iterator[np.ndarray]: ...
 
 
@@ -98,6 +100,11 @@ class EngineTTS(ABC):
             raise ValueError(f"text must be a non-empty string with words, got {text!r}")
         pcm, rate, words = self._render(" ".join(text.split()))
         return as_mono_float32(pcm, "engine output"), rate, words
+
+    def render(self, text: str) -> Synthesis:
+        """Speech for the whole text at the engine's native rate (for callers that resample only once)."""
+        pcm, rate, words = self._native(text)
+        return Synthesis(pcm, rate, words)
 
     def synthesize(self, text: str) -> Synthesis:
         """Speech for the whole text at ``self.sample_rate``."""
