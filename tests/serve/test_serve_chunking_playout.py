@@ -81,3 +81,17 @@ def test_heard_text_is_a_monotone_prefix(parts, cut_a, cut_b):
     short, long_ = sorted((cut_a, cut_b))
     a, b = heard_text(spans, short).split(), heard_text(spans, long_).split()
     assert full[: len(a)] == a and full[: len(b)] == b and len(a) <= len(b)
+
+
+def test_held_reasoning_follows_the_words_played():
+    from thinkspeak.serve.playout import HeldReasoning
+
+    held = HeldReasoning()
+    for words_said, text in [(0, "a"), (1, "b"), (1, "c"), (3, "d")]:
+        held.hold(words_said, text)
+    assert held.release(0) == ["a"]
+    assert held.release(0.5) == []
+    assert held.release(2.0) == ["b", "c"]
+    assert held.release(2.9) == []
+    assert held.rest() == ["d"]
+    assert held.rest() == []

@@ -119,12 +119,6 @@ def test_the_demo_server_answers_a_spoken_question_with_piper_audio(spoken_turn)
     # adapter scores 19.0% audio-in (docs/results.md, bench_accuracy.py) and is wrong on this question inside the server.
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SERVER BUG (found by this test, fix pending in serve/): ResponseRun._think (serve/response.py) emits every "
-    "reasoning delta the moment the decoder makes it, while spoken tokens wait for TTS and the real-time paced "
-    "sender; the shipped Thinker decodes its whole stream in well under a second, so all of the reasoning "
-    "reaches the client before the first audio delta (think-first as the listener sees it). Remove this "
-    "marker with the fix (reasoning released in stream order with the audio of the speech before it)."))
 def test_reasoning_streams_while_the_answer_is_spoken(spoken_turn):
     """Thinking-in-speaking in the server: audio starts before the reasoning is over, and reasoning deltas
     keep arriving between the first and the last audio delta of the answer."""

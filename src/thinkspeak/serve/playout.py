@@ -79,3 +79,33 @@ async def pace(clock: PlayoutClock, lead_ms: float, gate: asyncio.Event) -> None
     if excess > 0:
         await asyncio.sleep(excess)
     await gate.wait()
+
+
+@dataclass
+class HeldReasoning:
+    """Reasoning released in stream order with the speech before it (thinking-in-speaking as heard).
+
+    The decoder runs faster than speech, so reasoning sent as soon as it is decoded would reach the client
+    long before the words it follows are played (think-first to the listener). Each reasoning piece is held
+    with the number of spoken words decoded before it and released once that many words have started to
+    play (Mini-Omni-Reasoner §3: the reasoning that licenses a phrase sits next to it in the stream).
+    """
+
+    _held: list[tuple[float, str]] = field(default_factory=list)
+
+    def hold(self, words_said: float, text: str) -> None:
+        self._held.append((words_said, text))
+
+    def release(self, words_played: float) -> list[str]:
+        """The held pieces whose preceding speech has started to play, in stream order."""
+        ready = 0
+        while ready < len(self._held) and self._held[ready][0] <= words_played:
+            ready += 1
+        out = [text for _, text in self._held[:ready]]
+        del self._held[:ready]
+        return out
+
+    def rest(self) -> list[str]:
+        out = [text for _, text in self._held]
+        self._held.clear()
+        return out

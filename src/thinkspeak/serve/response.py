@@ -1,7 +1,8 @@
 """One response: the thinker, talker and playout stages of a session, joined by bounded queues.
 
 * **think** (:mod:`thinkspeak.serve.thinkers`): the backend's SayToken/ThinkToken/Done events; spoken text
-  goes to the talker as it arrives, reasoning goes out at once as ``thinkspeak.reasoning.delta``
+  goes to the talker as it arrives; reasoning goes out as ``thinkspeak.reasoning.delta`` in stream order with
+  the speech before it (held until those words play; at once for text-only answers)
   (thinking-in-speaking, Mini-Omni-Reasoner §3: the user sees the reasoning that licenses what is said);
 * **talk** (:mod:`thinkspeak.serve.talker`): spoken text -> :class:`~thinkspeak.serve.talker.Voiced` pcm16;
 * **play** (:mod:`thinkspeak.serve.playout`): pcm16 deltas of <= 100 ms, paced so that at most
@@ -31,7 +32,7 @@ from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Item
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
-from thinkspeak.serve.playout import PlayoutClock, pace
+from thinkspeak.serve.playout import HeldReasoning, PlayoutClock, pace
 from thinkspeak.serve.protocol import ProtocolError
 from thinkspeak.serve.talker import Voiced
 from thinkspeak.serve.thinkers.base import PromptTooLong, ThinkRequest, estimate_tokens, fit_prompt
@@ -129,6 +130,8 @@ class ResponseRun:
         self.requested = requested
         self.started = False
         self.reasoning: list[str] = []
+        self._said = ""  # spoken text decoded so far (its word count places each reasoning piece)
+        self._held = HeldReasoning()
         self.stats: Any = None
         self._live = live
         self._live_event = asyncio.Event()
@@ -261,13 +264,17 @@ class ResponseRun:
             if isinstance(event, SayToken):
                 self.timeline.mark("first_token", event.t)
                 if self.audio:
+                    self._said += event.text
                     await text_q.put(event.text)
                 else:
                     self.item.text += event.text
                     await self._emit("response.output_text.delta", self.token, delta=event.text, **self._ids())
             elif isinstance(event, ThinkToken):
                 self.reasoning.append(event.text)
-                await self._emit(P.REASONING_DELTA, self.token, delta=event.text, **self._ids())
+                if self.audio:
+                    self._held.hold(len(self._said.split()), event.text)
+                else:
+                    await self._emit(P.REASONING_DELTA, self.token, delta=event.text, **self._ids())
             elif isinstance(event, Done):
                 self.stats = event.stats
         await text_q.put(_END)
@@ -287,15 +294,18 @@ class ResponseRun:
         rate = self.ctx.session.output_rate
         step = rate * DELTA_MS // 1000 * 2
         span: tuple[float, str] | None = None  # (audio start ms, text) of the chunk being sent
+        words_before = 0  # spoken words in the chunks before the one being sent
         try:
             while (voiced := await audio_q.get()) is not _END:
                 voiced: Voiced
                 if voiced.text is not None:
                     if span is not None:
                         clock.add_text(span[0], clock.sent_ms, span[1])
+                        words_before += len(span[1].split())
                     span = (clock.sent_ms, voiced.text)
                     await self._emit("response.output_audio_transcript.delta", self.token,
                                      delta=voiced.text if not clock.spans else " " + voiced.text, **self._ids())
+                words = len(span[1].split()) if span is not None else 0
                 for offset in range(0, len(voiced.pcm16), step):
                     part = voiced.pcm16[offset:offset + step]
                     await pace(clock, self.ctx.server.playout_lead_ms, self.ctx.output_gate)
@@ -306,9 +316,16 @@ class ResponseRun:
                     self.ctx.metrics.audio_out.inc(ms / 1000.0)
                     await self._emit("response.output_audio.delta", self.token, self._first_audio,
                                      delta=base64.b64encode(part).decode("ascii"), **self._ids())
+                    started = (offset + len(part)) / max(len(voiced.pcm16), 1)
+                    await self._reason(self._held.release(words_before + words * started))
+            await self._reason(self._held.rest())
         finally:  # the chunk under way when the run ends (or is cut) still counts for what was heard
             if span is not None:
                 clock.add_text(span[0], clock.sent_ms, span[1])
+
+    async def _reason(self, pieces: list[str]) -> None:
+        for text in pieces:
+            await self._emit(P.REASONING_DELTA, self.token, delta=text, **self._ids())
 
     def _first_audio(self, t: float) -> None:
         self.timeline.mark("first_audio", t)
