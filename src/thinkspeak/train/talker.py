@@ -44,6 +44,24 @@ def talker_config(recipe: Recipe) -> TalkerConfig:
     return TalkerConfig.from_dict(dict(recipe.talker), where=f"recipe {recipe.source or recipe.name}: talker")
 
 
+def load_checkpoint(run: str | Path, recipe: Recipe, checkpoint: str | Path | None = None) -> Talker:
+    """The Talker of a training checkpoint (``checkpoint``, default the newest of the recipe's last started
+    stage in run directory ``run``), for evaluating a run while it trains."""
+    from safetensors.torch import load_file
+
+    if checkpoint is None:
+        for stage in reversed(recipe.stages):
+            checkpoint = latest_checkpoint(Path(run) / stage.name)
+            if checkpoint is not None:
+                break
+    if checkpoint is None or not (Path(checkpoint) / "model.safetensors").is_file():
+        raise ValueError(f"no Talker checkpoint with model.safetensors in {str(run)!r} ({checkpoint})")
+    talker = Talker(talker_config(recipe))
+    state = load_file(str(Path(checkpoint) / "model.safetensors"))
+    talker.load_state_dict({k.removeprefix("talker."): v for k, v in state.items()})
+    return talker.eval()
+
+
 def read_streams(corpus: str | Path, config: TalkerConfig, split: str, limit: int | None = None) -> list[Streams]:
     """The Talker streams of every row of ``split`` in a Talker dataset."""
     from thinkspeak.data import shards
