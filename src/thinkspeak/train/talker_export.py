@@ -15,18 +15,39 @@ from thinkspeak.train.trainer import FINAL
 CARD_EXTRA = "MEASURED.md"  # figures measured on the exported weights (bench_talker.py), kept across exports
 
 
-def last_final(recipe: Recipe, out: Path) -> Path:
+def last_weights(recipe: Recipe, out: Path) -> tuple[Talker, Path]:
+    """The newest weights of run ``out``: the last stage's final Talker, or -- when a later stage was stopped
+    before it finished -- that stage's newest checkpoint (its progress goes into ``trained_with``)."""
+    from thinkspeak.train.talker import load_checkpoint
+    from thinkspeak.train.trainer import _saved_progress, latest_checkpoint
+
     for stage in reversed(recipe.stages):
         if (out / stage.name / FINAL / "talker.json").is_file():
-            return out / stage.name / FINAL
-    raise ValueError(f"no stage of Talker recipe {recipe.name!r} has finished in {str(out)!r}")
+            return Talker.load(out / stage.name / FINAL), out / stage.name / FINAL
+        ckpt = latest_checkpoint(out / stage.name)
+        if ckpt is not None:
+            talker = load_checkpoint(out, recipe, ckpt)
+            previous = [s for s in recipe.stages[:recipe.stages.index(stage)]
+                        if (out / s.name / FINAL / "talker.json").is_file()]
+            trained = dict(Talker.load(out / previous[-1].name / FINAL).config.trained_with) if previous else {}
+            p = _saved_progress(ckpt)
+            trained[stage.name] = {"steps": p["step"], "minutes": round(p["elapsed_s"] / 60, 1),
+                                   "train_utterances": None, "loss": p["last_loss"], "valid_loss": None,
+                                   "stopped_at_checkpoint": True}
+            object.__setattr__(talker.config, "trained_with", trained)
+            return talker, ckpt
+    raise ValueError(f"no stage of Talker recipe {recipe.name!r} has weights in {str(out)!r}")
+
+
+def _f(x) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
 
 
 def model_card(recipe: Recipe, talker: Talker, out: Path, size: int, measured: str) -> str:
     c = talker.config
     n = sum(p.numel() for p in talker.parameters())
-    rows = "\n".join(f"| {k} | {v['steps']} | {v['minutes']} | {v['train_utterances']} | {v['loss']:.4f} | "
-                     f"{v['valid_loss']:.4f} |" for k, v in c.trained_with.items())
+    rows = "\n".join(f"| {k} | {v['steps']} | {v['minutes']} | {v.get('train_utterances')} | {_f(v.get('loss'))} | "
+                     f"{_f(v.get('valid_loss'))} |" for k, v in c.trained_with.items())
     log = out / COMMANDS_FILE
     commands = "\n".join(f"  `{line}`" for line in (log.read_text().splitlines() if log.is_file() else []))
     return f"""# thinkspeak token Talker: `{recipe.name}`
@@ -54,8 +75,7 @@ responses in one voice; it is a research component, not a general TTS.
 
 
 def export_talker(recipe: Recipe, out: Path, dest: Path) -> Path:
-    source = last_final(recipe, out)
-    talker = Talker.load(source)
+    talker, _ = last_weights(recipe, out)
     dest.mkdir(parents=True, exist_ok=True)
     measured = (dest / CARD_EXTRA).read_text() if (dest / CARD_EXTRA).is_file() else ""
     for old in dest.iterdir():
