@@ -31,7 +31,7 @@ def test_card_has_no_machine_paths():
 
 def test_loads_and_speaks():
     pytest.importorskip("pycodec2")
-    from thinkspeak.decode.talker import TokenTalker, TalkerOptions
+    from thinkspeak.decode.talker import TalkerOptions, TokenTalker
 
     talker = TokenTalker.load(options=TalkerOptions(max_seconds=2.0))
     assert talker.talker.config.codec == "codec2"
