@@ -46,7 +46,7 @@ def _f(x) -> str:
 def model_card(recipe: Recipe, talker: Talker, out: Path, size: int, measured: str) -> str:
     c = talker.config
     n = sum(p.numel() for p in talker.parameters())
-    rows = "\n".join(f"| {k} | {v['steps']} | {v['minutes']} | {v.get('train_utterances')} | {_f(v.get('loss'))} | "
+    rows = "\n".join(f"| {k} | {v['steps']} | {v['minutes']} | {v.get('train_utterances') or 'n/a'} | {_f(v.get('loss'))} | "
                      f"{_f(v.get('valid_loss'))} |" for k, v in c.trained_with.items())
     log = out / COMMANDS_FILE
     commands = "\n".join(f"  `{line}`" for line in (log.read_text().splitlines() if log.is_file() else []))
