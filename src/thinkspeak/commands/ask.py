@@ -57,6 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="web search provider for the search tool: searxng, brave or serper (keys from the "
                              "environment)")
     parser.add_argument("--tool-timeout", type=float, default=5.0, help="seconds a tool may take (default 5)")
+    parser.add_argument("--speak", default=None, metavar="WAV",
+                        help="also speak the say stream with the token Talker as it is decoded; write it to WAV")
+    parser.add_argument("--talker", default=None, metavar="PATH",
+                        help="Talker folder for --speak (default: the shipped talker-default)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the live view")
     parser.set_defaults(func=handle)
 
@@ -110,12 +114,37 @@ def run(args: argparse.Namespace, audio) -> int:
         tool_timeout_s=args.tool_timeout,
     )
     events = decoder.stream(text=args.text, audio=audio)
+    if args.speak:
+        events = speak_along(events, args.speak, args.talker)
     if args.json:
         events = list(events)
         print(json.dumps(summary(events[-1], decoder, events, args.text or ""), ensure_ascii=False))
     else:
         show_live(events, decoder)
     return 0
+
+
+def speak_along(events, wav: str, talker_path: str | None):
+    """Pass the decoder's events through while the token Talker speaks each say token as it arrives (a word
+    is spoken once the next one starts); write the speech to ``wav`` (16 kHz mono) at the end."""
+    import numpy as np
+    import soundfile
+
+    from thinkspeak.decode import Done, SayToken
+    from thinkspeak.decode.talker import TokenTalker
+
+    session = TokenTalker.load(talker_path).session(out_rate=16000)
+    chunks = []
+    for event in events:
+        if isinstance(event, SayToken):
+            session.push_text(event.text)
+            chunks += list(session.stream())
+        elif isinstance(event, Done):
+            session.end_text()
+            chunks += list(session.stream())
+            soundfile.write(wav, np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32), 16000,
+                            subtype="PCM_16")
+        yield event
 
 
 def read_question_audio(path: str):

@@ -3,6 +3,7 @@
 * ``data math --n N --out DIR`` - the spoken-math corpus with thinking-in-speaking targets (issue 3); with
   ``--tools SHARE`` its traces call tools and ``--phrasings SHARE`` varies the questions (issue 12).
 * ``data duplex --n N --out DIR`` - pseudo full-duplex two-channel dialogues (OmniFlatten recipe).
+* ``data talker --n N --out DIR`` - spoken responses voiced by piper, codec tokens, word times (issue 11).
 * ``data show DIR`` - print samples with their interleaved layout, say and think coloured.
 """
 
@@ -124,6 +125,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         add_duplex_arguments(duplex)
     duplex.set_defaults(func=run_duplex)
 
+    talker = sub.add_parser("talker", help="Talker data: spoken responses, teacher voice, codec tokens, word times")
+    talker.add_argument("--n", type=_positive_int, required=True, help="number of responses (spoken-math samples)")
+    talker.add_argument("--out", type=Path, required=True, help="output directory (created; resumable)")
+    talker.add_argument("--seed", type=_seed, default=0, help="spoken-math seed (default 0)")
+    talker.add_argument("--shard", type=_shard, default=None, metavar="i/N", help="make only job i of N")
+    talker.add_argument("--codec", default="codec2", help="codec NAME[:PATH] (default codec2)")
+    talker.add_argument("--rows-per-file", type=_positive_int, default=100, help="rows per Parquet file (default 100)")
+    talker.add_argument("--no-progress", action="store_true", help="no progress bar")
+    talker.set_defaults(func=run_talker)
+
     show = sub.add_parser("show", help="print samples with question, answer and coloured interleaved layout")
     show.add_argument("dir", type=Path, help="a corpus directory made by 'thinkspeak data math'")
     show.add_argument("--n", type=_positive_int, default=3, help="how many samples (default 3)")
@@ -155,6 +166,15 @@ def run_math(args: argparse.Namespace) -> int:
             "anticipation_drift_rate", "held_out_engine")
     print(json.dumps({k: manifest[k] for k in keys}, indent=1))
     print(f"manifest: {Path(args.out) / 'manifest.json'}")
+    return 0
+
+
+def run_talker(args: argparse.Namespace) -> int:
+    from thinkspeak.data.talker import generate_talker
+
+    manifest = generate_talker(args.n, args.out, seed=args.seed, shard=args.shard, codec_name=args.codec,
+                               rows_per_file=args.rows_per_file, progress=not args.no_progress)
+    print(json.dumps({k: v for k, v in manifest.items() if k != "options"}, indent=1))
     return 0
 
 

@@ -21,6 +21,7 @@ from thinkspeak.train.lora import LoraSpec
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 TRAINABLE = ("backbone", "adapter")
+KINDS = ("thinker", "talker")  # what a recipe trains: the Thinker, or the token Talker (thinkspeak.train.talker)
 REPLACED = ("modes",)  # mappings that an extending recipe replaces instead of merging
 
 
@@ -38,7 +39,7 @@ class StageConfig:
 
     name: str
     steps: int
-    modes: dict[str, float]
+    modes: dict[str, float] = field(default_factory=dict)
     audio: float = 0.0
     train: tuple[str, ...] = TRAINABLE
     lr: float = 1e-3
@@ -94,6 +95,8 @@ class Recipe:
     feature_cache: str = "data/features"
     mixed_precision: str = "auto"
     threads: int | None = None
+    kind: str = "thinker"
+    talker: dict = field(default_factory=dict)
     source: str = field(default="", compare=False)
 
 
@@ -176,6 +179,11 @@ def _build(cls, data: dict, where: str, **extra):
             if sum(value.values()) <= 0:
                 raise ValueError(f"{key} must give at least one mode a weight > 0, got {value!r}")
             value = {m: float(w) for m, w in value.items() if w > 0}
+        elif name == "kind":
+            if value not in KINDS:
+                raise ValueError(f"{key} must be one of {list(KINDS)}, got {value!r}")
+        elif name == "talker":
+            _check_type(key, value, dict, "a mapping of Talker config keys")
         elif name == "train":
             if not isinstance(value, list) or not value or any(v not in TRAINABLE for v in value):
                 raise ValueError(f"{key} must be a non-empty list drawn from {list(TRAINABLE)}, got {value!r}")
@@ -257,7 +265,10 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
         if not isinstance(raw, dict):
             raise ValueError(f"recipe {source}: stages[{i}] must be a mapping, got {raw!r}")
         stages.append(_build(StageConfig, {**defaults, **raw}, f"stages[{i}]"))
+    kind = data.get("kind", "thinker")
     for i, stage in enumerate(stages):
+        if kind == "thinker" and not stage.modes:
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) needs modes (a mapping of mode -> weight)")
         if "backbone" not in stage.train and stage.audio == 0:
             raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) trains only {list(stage.train)}, which "
                              f"learns only from spoken questions; set audio > 0 or add 'backbone' to train")
