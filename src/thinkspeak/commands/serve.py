@@ -46,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
                         help="semantic_vad eagerness (default auto = medium)")
     parser.add_argument("--talker", default="tts",
-                        help="the talker stage, a name registered in thinkspeak.serve.talker.TALKERS (default tts: "
-                             "the --tts engine voicing text chunks)")
+                        help="the talker stage, a name registered in thinkspeak.serve.talker.TALKERS: tts (default: "
+                             "the --tts engine voicing text chunks) or tokens (the audio-token Talker, Codec2; "
+                             "experimental, not yet intelligible: docs/talker.md)")
     parser.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions held (default 64)")
     parser.add_argument("--max-prompt-tokens", type=int, default=2048,
                         help="tokens a turn may send the Thinker; older history is dropped first (default 2048)")

@@ -12,6 +12,8 @@ engine's rate to the wire rate. An audio-token Talker (Mini-Omni-Reasoner §3) r
 
 from __future__ import annotations
 
+import asyncio
+import queue
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -84,3 +86,74 @@ def tts_talker(spec: str = "piper", first_words: int = 3) -> TTSTalker:
     from thinkspeak.speech.tts import get_tts
 
     return TTSTalker(get_tts(spec), first_words=first_words)
+
+
+class TokenTalkerStage:
+    """The audio-token Talker (:class:`thinkspeak.decode.talker.TokenTalker`, Mini-Omni-Reasoner §3's Talker
+    with Moshi's word-aligned text slot) as a talker stage: every spoken piece goes to one Talker session as
+    it arrives, so audio starts after the first word, not after a chunk. It runs in its own thread; each PCM
+    piece carries the words pushed since the previous piece (the Talker times words itself, so the
+    transcript of a piece is an estimate within a few frames). Stops between frames once ``token`` is
+    cancelled."""
+
+    name = "tokens"
+
+    def __init__(self, talker) -> None:
+        self.talker = talker
+
+    async def speak(self, text: AsyncIterator[str], rate: int, token: CancelToken) -> AsyncIterator[Voiced]:
+        pieces: queue.Queue[str | None] = queue.Queue()
+
+        async def feed() -> None:
+            try:
+                async for piece in text:
+                    pieces.put(piece)
+            finally:
+                pieces.put(None)
+
+        feeder = asyncio.create_task(feed())
+        try:
+            async for voiced in iterate_in_thread(lambda: self._frames(pieces, rate, token), token, maxsize=4,
+                                                  name="thinkspeak-talker"):
+                yield voiced
+        finally:
+            feeder.cancel()
+
+    def _frames(self, pieces: queue.Queue, rate: int, token: CancelToken) -> Iterator[Voiced]:
+        session = self.talker.session(out_rate=rate)
+        pending, ended = "", False
+        while not token.cancelled:
+            waiting = not ended and not session.has_text
+            while True:  # take the text that has arrived (wait a little when the Talker has none)
+                try:
+                    piece = pieces.get(timeout=0.05) if waiting else pieces.get_nowait()
+                except queue.Empty:
+                    break
+                waiting = False
+                if piece is None:
+                    session.end_text()
+                    ended = True
+                    break
+                session.push_text(piece)
+                pending += piece
+            pcm = session.step()
+            if pcm is None:
+                if session.finished or session.cancelled or (ended and not session.has_text):
+                    return
+                continue
+            if pcm.size:
+                yield Voiced(" ".join(pending.split()) or None, float_to_pcm16(pcm))
+                pending = ""
+        session.cancel()
+
+    def warmup(self) -> None:
+        self.talker.speak("Hello.")
+
+
+@TALKERS.register("tokens")
+def token_talker(spec: str = "", first_words: int = 3) -> TokenTalkerStage:
+    """The shipped audio-token Talker (``assets/talker-default``, Codec2); ``spec`` and ``first_words`` are the
+    TTS talker's options and do not apply (it takes the text word by word)."""
+    from thinkspeak.decode.talker import TokenTalker
+
+    return TokenTalkerStage(TokenTalker.load())
