@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from thinkspeak.data.math.problem import apply as apply_operation
 from thinkspeak.text.numbers import canonical_number, words_to_digits
 from thinkspeak.tools.base import ToolError, ToolSpec
 
@@ -132,17 +133,12 @@ class _Parser:
 
     @staticmethod
     def apply(a: Fraction, op: str, b: Fraction) -> Fraction:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            if b == 0:
-                raise ToolError("division by zero")
-            return a / b
-        return _power(a, b)
+        """The corpus's exact ``+ - * /`` (one rule for data and tool) and ``^``; errors become tool errors."""
+        if op == "^":
+            return _power(a, b)
+        if op == "/" and b == 0:
+            raise ToolError("division by zero")
+        return apply_operation(a, op, b)
 
 
 def evaluate(expression: str) -> Fraction:
