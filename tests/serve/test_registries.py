@@ -29,8 +29,8 @@ def test_stock_stages_are_registered_and_unknown_names_are_clear_errors():
     assert {"server_vad", "semantic_vad"} <= set(TURN_DETECTORS.names())
     assert {"asr", "e2e"} <= set(HEARING.names())
     assert {"local", "openai"} <= set(THINKERS.names())
-    assert "tts" in TALKERS.names()
-    with pytest.raises(ValueError, match=r"unknown talkers 'nope'; expected one of \['tts'"):
+    assert {"tts", "tokens"} <= set(TALKERS.names())
+    with pytest.raises(ValueError, match=r"unknown talkers 'nope'; expected one of \['tokens', 'tts'"):
         TALKERS.get("nope")
     with pytest.raises(ValueError, match="non-empty string"):
         Registry("things").register("")
