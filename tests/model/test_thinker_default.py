@@ -60,6 +60,14 @@ def test_files_match_sha256sums():
     assert size < 30 * 2**20
 
 
+def test_shipped_folder_has_no_machine_paths():
+    """The exporter once wrote the absolute recipe path of the training machine into recipe.json."""
+    for path in DEFAULT_DIR.iterdir():
+        if path.suffix in (".json", ".md"):
+            text = path.read_text()
+            assert not re.search(r"(^|[\s\"'`(])/(work|tmp|home|root|Users)/", text), path.name
+
+
 def test_default_loads_with_adapter(thinker):
     assert thinker.adapter is not None and thinker.config.p == 2 and thinker.config.q == 8
     assert thinker.prompt_embeds(features=torch.zeros(50, thinker.adapter.config.feature_dim)).shape[1] == 13 + 3

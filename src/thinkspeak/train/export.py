@@ -90,7 +90,9 @@ def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch
         if old.is_file():
             old.unlink()
     thinker.save(dest, dtype=dtype)
-    (dest / "recipe.json").write_text(json.dumps({"recipe": recipe.name, "source": recipe.source}, indent=2) + "\n")
+    # the recipe file's name only: a shipped folder must not carry a path of the machine that trained it
+    source_name = Path(recipe.source).name if recipe.source else ""
+    (dest / "recipe.json").write_text(json.dumps({"recipe": recipe.name, "source": source_name}, indent=2) + "\n")
     size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
     (dest / "README.md").write_text(model_card(recipe, thinker, source, size))
     write_sha256sums(dest)
