@@ -26,12 +26,11 @@ from thinkspeak.model.talker import Streams, Talker, TalkerConfig, build_streams
 from thinkspeak.train.recipe import Recipe, StageConfig
 from thinkspeak.train.trainer import (
     FINAL,
-    Progress,
     StageResult,
     _mixed_precision,
-    _saved_progress,
     latest_checkpoint,
     lr_factor,
+    resume_progress,
     save_checkpoint,
     setup_logging,
 )
@@ -191,11 +190,7 @@ def train_talker_stage(recipe: Recipe, config: TalkerConfig, stage: StageConfig,
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": stage.weight_decay},
                                    {"params": rest, "weight_decay": 0.0}], lr=stage.lr, betas=(0.9, 0.95))
     loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
-    prog = Progress()
-    if ckpt is not None:
-        accelerator.load_state(str(ckpt))
-        prog.load_state_dict(_saved_progress(ckpt))
-        log.info("talker stage %s: resumed from %s at step %d", stage.name, ckpt, prog.step)
+    prog = resume_progress(accelerator, ckpt, stage.name)
     lengths = [len(s.text) for s in train]
     n_params = sum(p.numel() for p in talker.parameters())
     log.info("talker stage %s: %d train / %d valid utterances, %d params, alignment %s, %d steps", stage.name,

@@ -30,6 +30,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -226,6 +227,18 @@ def _saved_progress(ckpt: Path) -> dict:
     return json.loads((ckpt / "progress.json").read_text())
 
 
+def resume_progress(accelerator: Any, ckpt: Path | None, stage_name: str) -> Progress:
+    """Fresh progress counters, or those of checkpoint ``ckpt`` with the Accelerator's state loaded from it."""
+    prog = Progress()
+    if ckpt is None:
+        return prog
+    saved = _saved_progress(ckpt)
+    accelerator.load_state(str(ckpt))
+    prog.load_state_dict(saved)
+    log.info("stage %s: resumed from %s at step %d", stage_name, ckpt, prog.step)
+    return prog
+
+
 def latest_checkpoint(stage_dir: Path) -> Path | None:
     ckpts = sorted((stage_dir / "checkpoints").glob("step-*"))
     return ckpts[-1] if ckpts else None
@@ -371,11 +384,7 @@ def train_stage(recipe: Recipe, stage: StageConfig, stage_dir: Path, init: Path 
     optimizer = make_optimizer(thinker, stage)
     accelerator.free_memory()
     loss_module, optimizer = accelerator.prepare(loss_module, optimizer)
-    prog = Progress()
-    if ckpt is not None:
-        accelerator.load_state(str(ckpt))
-        prog.load_state_dict(_saved_progress(ckpt))
-        log.info("stage %s: resumed from %s at step %d", stage.name, ckpt, prog.step)
+    prog = resume_progress(accelerator, ckpt, stage.name)
     n_params = sum(p.numel() for p in params)
     log.info("stage %s: %d train samples, %d batches/epoch/process, %d trainable params, modes %s, audio %.2f, "
              "%d steps on %d processes", stage.name, len(samples), data.per_epoch, n_params, stage.modes, stage.audio,
