@@ -1,6 +1,6 @@
 """What the speech units keep, on held-out voices (flite: never used to fit the units), for the unit model
-under test and a named baseline unit model measured in the same run (default: the shipped Whisper units vs
-log-mel units fitted with `thinkspeak units fit --feature logmel`).
+under test (default: the shipped log-mel units) and named baseline unit models measured in the same run
+(Whisper-encoder units, and log-mel units fitted on the same audio as those, from `thinkspeak units fit`).
 
 * Speech/silence purity: user channels of pseudo full-duplex dialogues voiced by flite (with the corpus's
   silences and 15-25 dB noise), labelled per 40 ms by the corpus timeline. Cluster purity (share of frames
@@ -15,8 +15,10 @@ log-mel units fitted with `thinkspeak units fit --feature logmel`).
 * Cost: ms of compute per second of audio, one thread, pushing 160 ms chunks (median over clips) and the
   implied real-time sessions per core.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_units.py --baseline runs/units-logmel [--units DIR]
-        [--dialogues 6] [--words 40]
+    thinkspeak units fit --out runs/units-whisper --feature whisper --minutes 8
+    thinkspeak units fit --out runs/units-logmel-8 --feature logmel --minutes 8
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_units.py --baseline runs/units-whisper runs/units-logmel-8
+        [--units DIR] [--dialogues 6] [--words 40]
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ def held_out_words(words: list[str]) -> dict[str, list[np.ndarray]]:
     return {spec: [voice(spec, w).pcm.astype(np.float32) for w in words] for spec in dict.fromkeys(HELD_OUT)}
 
 
-def purity(model: UnitModel, dialogues: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
-    units = np.concatenate([model.encode(pcm, SAMPLE_RATE) for pcm, _ in dialogues])
+def purity(model: UnitModel, dialogues: list[tuple[np.ndarray, np.ndarray]], batch: list[np.ndarray]) -> dict[str, float]:
+    units = np.concatenate(batch)
     labels = np.concatenate([lab for _, lab in dialogues])
     speech = np.bincount(units, weights=labels.astype(float), minlength=model.n_units)
     total = np.bincount(units, minlength=model.n_units)
@@ -133,11 +135,11 @@ def word_probe(model: UnitModel, voiced: dict[str, list[np.ndarray]]) -> dict[st
                                        np.mean([len(p) for v in voiced.values() for p in v]) * SAMPLE_RATE)}
 
 
-def streaming(model: UnitModel, dialogues: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+def streaming(model: UnitModel, dialogues: list[tuple[np.ndarray, np.ndarray]], batches: list[np.ndarray]
+              ) -> dict[str, float]:
     rng = np.random.default_rng(0)
     equal, costs, window_agree = [], [], []
-    for pcm, _ in dialogues:
-        batch = model.encode(pcm, SAMPLE_RATE)
+    for (pcm, _), batch in zip(dialogues, batches, strict=True):
         stream, parts, i = model.stream(), [], 0
         while i < len(pcm):
             step = int(rng.integers(1, 8000))
@@ -171,11 +173,13 @@ def whole_clip_whisper_units(model: UnitModel, pcm: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--units", default=None, help="unit model under test (default: the shipped units-default)")
-    parser.add_argument("--baseline", required=True, help="baseline unit model folder (e.g. log-mel units)")
+    parser.add_argument("--baseline", required=True, nargs="+",
+                        help="baseline unit model folders (e.g. Whisper units); ratios are against the first")
     parser.add_argument("--dialogues", type=int, default=6)
     parser.add_argument("--words", type=int, default=len(WORDS))
     args = parser.parse_args()
-    models = {"units": load_unit_model(args.units), "baseline": load_unit_model(args.baseline)}
+    models = {"units": load_unit_model(args.units)}
+    models.update({f"baseline{i}": load_unit_model(path) for i, path in enumerate(args.baseline)})
     dialogues = held_out_dialogues(args.dialogues)
     voiced = held_out_words(list(WORDS[: args.words]))
     minutes = sum(len(p) for p, _ in dialogues) / SAMPLE_RATE / 60
@@ -184,11 +188,13 @@ def main() -> None:
     print(f"energy-threshold detector (oracle Otsu threshold): {json.dumps(energy_detector(dialogues))}")
     results = {}
     for name, model in models.items():
-        results[name] = {"feature": model.feature, "n_units": model.n_units, **purity(model, dialogues),
-                         **word_probe(model, voiced), **streaming(model, dialogues)}
+        batches = [model.encode(pcm, SAMPLE_RATE) for pcm, _ in dialogues]
+        results[name] = {"feature": model.feature, "n_units": model.n_units,
+                         "fit_minutes": model.info.get("fit", {}).get("minutes"), **purity(model, dialogues, batches),
+                         **word_probe(model, voiced), **streaming(model, dialogues, batches)}
         print(f"{name}: " + json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results[name].items()}))
-    u, b = results["units"], results["baseline"]
-    print(f"ratios units/baseline ({u['feature']} vs {b['feature']}): "
+    u, b = results["units"], results["baseline0"]
+    print(f"ratios units/baseline0 ({u['feature']} vs {b['feature']}): "
           + ", ".join(f"{k} {u[k] / b[k]:.3f}" for k in ("cluster_purity", "speech_f1", "abx_word", "nn_word", "ms_per_s")))
 
 

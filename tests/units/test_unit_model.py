@@ -152,3 +152,12 @@ def test_silence_units_are_the_majority_silent_ones():
     units = np.array([0, 0, 0, 1, 1, 2])
     speech = np.array([0, 0, 1, 1, 0, 1])
     assert silence_units(units, speech, 4) == frozenset({0})
+
+
+def test_require_names_both_vocabulary_sizes():
+    model = _cached_model()
+    model.require(5, model.digest)
+    with pytest.raises(ValueError, match="unit model has 5 units but the Thinker's vocabulary has 500 unit tokens"):
+        model.require(500)
+    with pytest.raises(ValueError, match=f"unit model digest {model.digest} differs from abc"):
+        model.require(5, "abc")

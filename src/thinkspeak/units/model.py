@@ -82,6 +82,16 @@ class UnitModel:
                                  f"have {self._extractor.dim}")
         return self._extractor
 
+    def require(self, n_units: int, digest: str | None = None, what: str = "the Thinker") -> None:
+        """Refuse this unit model unless it has ``n_units`` units (and, if given, the centroid ``digest``) that
+        ``what`` was trained with: a ValueError naming both sizes (issue 13, bad input)."""
+        if n_units != self.n_units:
+            raise ValueError(f"unit model has {self.n_units} units but {what}'s vocabulary has {n_units} unit "
+                             "tokens; load the unit model it was trained with")
+        if digest is not None and digest != self.digest:
+            raise ValueError(f"unit model digest {self.digest} differs from {digest} that {what} was trained with "
+                             f"(both have {n_units} units, but they are other units)")
+
     def assign(self, feats: np.ndarray) -> np.ndarray:
         """Nearest centroid (squared Euclidean) of each row of ``feats``: int64 units."""
         if feats.shape[0] == 0:
