@@ -28,7 +28,7 @@ def _pushed(extractor, pcm, cuts):
 def test_logmel_stream_equals_whole_clip(cuts, n):
     whole = features(LOGMEL, AUDIO[:n])
     assert whole.shape == (n // 640, LOGMEL.dim) and whole.dtype == np.float32
-    np.testing.assert_allclose(_pushed(LOGMEL, AUDIO[:n], cuts), whole, rtol=0, atol=1e-5)
+    assert np.array_equal(_pushed(LOGMEL, AUDIO[:n], cuts), whole)
 
 
 def test_logmel_is_causal():

@@ -112,7 +112,7 @@ class LogMelExtractor:
         self.config = config
         self.context_frames = config.context_ms // 10
         self.dim = _N_MELS * (HOP_SAMPLES // _MEL_HOP + self.context_frames)
-        self.filters = _mel_filters()
+        self.filters64 = _mel_filters().astype(np.float64)
         self.window = np.hanning(_MEL_WIN + 1)[:-1].astype(np.float32)
 
     def log_mel(self, signal: np.ndarray) -> np.ndarray:
@@ -122,8 +122,10 @@ class LogMelExtractor:
             return np.zeros((0, _N_MELS), dtype=np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(signal, _MEL_WIN)[::_MEL_HOP][:n]
         power = np.abs(np.fft.rfft(frames * self.window, axis=1)) ** 2
-        mel = power.astype(np.float32) @ self.filters.T
-        return (np.log10(np.maximum(mel, _FLOOR)) + 4.0) / 4.0
+        # float64 product: BLAS may sum a row in another order for another number of rows, and in float32
+        # that would make a pushed chunk differ from the whole clip in the last bit
+        mel = power.astype(np.float64) @ self.filters64.T
+        return ((np.log10(np.maximum(mel, _FLOOR)) + 4.0) / 4.0).astype(np.float32)
 
     def stream(self) -> LogMelStream:
         return LogMelStream(self)

@@ -57,7 +57,8 @@ class UnitModel:
         if c.ndim != 2 or c.shape[0] < 2 or not np.all(np.isfinite(c)):
             raise ValueError(f"centroids must be a finite [n_units >= 2, dim] array, got shape {c.shape}")
         self.centroids = np.ascontiguousarray(c, dtype=np.float32)
-        self._sq = np.einsum("ij,ij->i", self.centroids, self.centroids)
+        self._c64 = self.centroids.astype(np.float64)
+        self._sq = np.einsum("ij,ij->i", self._c64, self._c64)
         self._extractor: Extractor | None = None
         self.digest = centroids_digest(self.centroids)
 
@@ -93,10 +94,11 @@ class UnitModel:
                              f"(both have {n_units} units, but they are other units)")
 
     def assign(self, feats: np.ndarray) -> np.ndarray:
-        """Nearest centroid (squared Euclidean) of each row of ``feats``: int64 units."""
+        """Nearest centroid (squared Euclidean) of each row of ``feats``: int64 units. In float64 so that a
+        row's unit does not depend on how many rows come with it (BLAS summation order)."""
         if feats.shape[0] == 0:
             return np.zeros(0, dtype=np.int64)
-        scores = self._sq[None, :] - 2.0 * (feats.astype(np.float32) @ self.centroids.T)
+        scores = self._sq[None, :] - 2.0 * (feats.astype(np.float64) @ self._c64.T)
         return np.argmin(scores, axis=1).astype(np.int64)
 
     def encode(self, pcm: np.ndarray, sample_rate: int) -> np.ndarray:
