@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--feature", default="logmel", choices=("logmel", "whisper"), help="frame features (default logmel: see docs/units.md)")
     fit.add_argument("--minutes", type=float, default=30.0, help="minutes of corpus audio to fit on (default 30)")
     fit.add_argument("--seed", type=int, default=13, help="corpus seed and k-means seed (default 13)")
+    fit.add_argument("--kmeans-seed", type=int, default=None,
+                     help="k-means seed (default: --seed); refitting saved features with another seed shows the spread")
     fit.add_argument("--niter", type=int, default=20, help="k-means iterations (default 20)")
     fit.add_argument("--shard", default=None, metavar="i/N", help="only extract the features of job i of N")
     fit.set_defaults(func=_fit)
@@ -59,12 +61,13 @@ def _fit(args: argparse.Namespace) -> int:
     if not any((out / FEATURES_DIR).glob("shard-*.npz")):
         extract_shard(out, args.seed, args.minutes, feature, ShardSpec())
     feats, speech, sources = load_shards(out, fit_settings(args.seed, args.minutes, feature))
+    kmeans_seed = args.seed if args.kmeans_seed is None else args.kmeans_seed
     command = (f"thinkspeak units fit --out DIR --n-units {args.n_units} --feature {args.feature} "
-               f"--minutes {args.minutes:g} --seed {args.seed} --niter {args.niter}")
+               f"--minutes {args.minutes:g} --seed {args.seed} --kmeans-seed {kmeans_seed} --niter {args.niter}")
     info = {"command": command, "minutes": round(len(feats) / 25.0 / 60.0, 2), "clips": len(sources),
             "voices": sorted({s.split(":", 2)[2] for s in sources}), "held_out": "flite (all voices)",
             "corpus": "thinkspeak data duplex (pseudo full-duplex, synthetic), user + assistant channels"}
-    model = fit_unit_model(feats, speech, feature, args.n_units, args.seed, args.niter, info)
+    model = fit_unit_model(feats, speech, feature, args.n_units, kmeans_seed, args.niter, info)
     model.save(out, model_card(model))
     print(json.dumps({"out": str(out), "n_units": model.n_units, "digest": model.digest, **model.info["fit"]}))
     return 0
