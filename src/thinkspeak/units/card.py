@@ -5,7 +5,8 @@ from __future__ import annotations
 from thinkspeak.units.model import UnitModel
 
 
-def model_card(model: UnitModel) -> str:
+def model_card(model: UnitModel, figures: str = "") -> str:
+    """Markdown card of ``model`` from its fitting summary; ``figures``: measured results to include."""
     fit = model.info.get("fit", {})
     f = model.feature_config
     feature = ("packaged Whisper-base encoder (CTranslate2 int8), frame pairs averaged to 25 Hz, on a sliding "
@@ -34,8 +35,8 @@ Units used: {fit.get("units_used", "?")} of {model.n_units}; k-means {fit.get("n
 Command: `{fit.get("command", "thinkspeak units fit")}`
 
 ## What the units keep
-Figures (speech/silence purity, word identity across voices, streaming agreement, cost) are in
-docs/results.md, produced by `benchmarks/bench_units.py`.
+{figures or "Not measured yet: run benchmarks/bench_units.py."}
+Figures and the commands that reproduce them: docs/results.md ("Speech units"), `benchmarks/bench_units.py`.
 
 Files are listed with their SHA-256 in `SHA256SUMS` (checked when the folder is loaded). Apache-2.0.
 """
