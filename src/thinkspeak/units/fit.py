@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thinkspeak.data.duplex.config import DEFAULT_USER_VOICES
+from thinkspeak.data.duplex.config import DEFAULT_USER_VOICES, DuplexConfig
 from thinkspeak.data.shards import ShardSpec
 from thinkspeak.units.features import HOP_SAMPLES, SAMPLE_RATE, FeatureConfig, features, make_extractor
 from thinkspeak.units.model import UnitModel
@@ -37,14 +37,13 @@ class Clip:
     source: str
 
 
-def corpus_clips(seed: int, minutes: float, shard: ShardSpec) -> Iterator[Clip]:
-    """Both channels of duplex dialogues ``shard.index, shard.index + N, ...`` voiced with :data:`FIT_VOICES`
-    until this shard holds ``minutes / N`` minutes."""
-    from thinkspeak.data.duplex.config import DuplexConfig
+def corpus_clips(seed: int, minutes: float, shard: ShardSpec, config: DuplexConfig | None = None) -> Iterator[Clip]:
+    """Both channels of duplex dialogues ``shard.index, shard.index + N, ...`` (``config``: the corpus defaults
+    with the user voices :data:`FIT_VOICES`) until this shard holds ``minutes / N`` minutes."""
     from thinkspeak.data.duplex.sample import make_sample
     from thinkspeak.data.duplex.timeline import activity_frames
 
-    config = DuplexConfig(user_voices=FIT_VOICES)
+    config = config or DuplexConfig(user_voices=FIT_VOICES)
     budget = minutes * 60.0 * SAMPLE_RATE / shard.count
     index, total = shard.index, 0
     while total < budget:
@@ -88,9 +87,10 @@ def extract_shard(out: Path, seed: int, minutes: float, feature: FeatureConfig, 
     settings = fit_settings(seed, minutes, feature)
     if path.is_file():
         with np.load(path, allow_pickle=False) as saved:
-            if str(saved["settings"]) == settings:
-                return path
-        raise ValueError(f"{path} was extracted with other settings ({saved['settings']}); remove it or use another --out")
+            found = str(saved["settings"])
+        if found == settings:
+            return path
+        raise ValueError(f"{path} was extracted with other settings ({found}); remove it or use another --out")
     feats, labels, sources = extract(corpus_clips(seed, minutes, shard), feature)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
