@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from thinkspeak.decode.events import Done, SayToken, ThinkToken
+from thinkspeak.decode.events import Done, SayToken, ThinkToken, ToolCall, ToolResult
 from thinkspeak.serve import protocol as P
 from thinkspeak.serve.cancel import CancelToken, Generation
 from thinkspeak.serve.config import ServerConfig, SessionConfig
@@ -157,6 +157,7 @@ class ResponseRun:
         self.requested = requested
         self.started = False
         self.reasoning: list[str] = []
+        self.calls: list[dict[str, Any]] = []  # function_call items of the tools the Thinker called
         self._said = ""  # spoken text decoded so far (its word count places each reasoning piece)
         self._held = HeldReasoning()
         self.stats: Any = None
@@ -302,9 +303,31 @@ class ResponseRun:
                     self._held.hold(len(self._said.split()), event.text)
                 else:
                     await self._emit(P.REASONING_DELTA, self.token, delta=event.text, **self._ids())
+            elif isinstance(event, ToolCall | ToolResult):
+                await self._tool(event)
             elif isinstance(event, Done):
                 self.stats = event.stats
         await text_q.put(_END)
+
+    async def _tool(self, event: ToolCall | ToolResult) -> None:
+        """A tool the Thinker called from its think stream, as Realtime function calling shows one: the call is
+        a ``function_call`` output item of this response (its arguments in one delta); the server runs the tool
+        and its answer joins the conversation as the ``function_call_output`` a client would have sent."""
+        if isinstance(event, ToolResult):
+            output = P.function_call_output_item(P.new_id("item"), event.call_id, event.value)
+            await self._emit("conversation.item.added", self.token, previous_item_id=None, item=output)
+            await self._emit("conversation.item.done", self.token, item=output)
+            return
+        item_id, index = P.new_id("item"), len(self.calls) + 1
+        call = P.function_call_item(item_id, event.call_id, event.name, event.arguments, status="completed")
+        self.calls.append(call)
+        ids = {"response_id": self.id, "item_id": item_id, "output_index": index, "call_id": event.call_id}
+        await self._emit("response.output_item.added", self.token, response_id=self.id, output_index=index,
+                         item={**call, "status": "in_progress", "arguments": ""})
+        await self._emit("response.function_call_arguments.delta", self.token, delta=event.arguments, **ids)
+        await self._emit("response.function_call_arguments.done", self.token, name=event.name,
+                         arguments=event.arguments, **ids)
+        await self._emit("response.output_item.done", self.token, response_id=self.id, output_index=index, item=call)
 
     async def _talk(self, text_q: asyncio.Queue, audio_q: asyncio.Queue) -> None:
         async def spoken() -> AsyncIterator[str]:
@@ -375,7 +398,7 @@ class ResponseRun:
         await self._emit("conversation.item.done", item=item)
         status = self.final_status
         await self._emit("response.done", response=P.response_object(
-            self.id, status=status, output=[item], modalities=self.modalities,
+            self.id, status=status, output=[item, *self.calls], modalities=self.modalities,
             reason=self.reason if status == "cancelled" else None))
         latencies = self.timeline.latencies_ms()
         if latencies:
