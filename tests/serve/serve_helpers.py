@@ -7,6 +7,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,12 +53,20 @@ class RunningServer:
         return 0.0
 
 
-def start_server(engines: Engines, config: ServerConfig | None = None) -> RunningServer:
+def start_server(engines: Engines, config: ServerConfig | None = None, *,
+                 in_thread: Callable[[], None] | None = None) -> RunningServer:
+    """``in_thread``: called first in the server's thread (e.g. to install a profiler there)."""
     app = create_app(engines, config or ServerConfig(), warmup=False)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            ws_max_size=4 * (1 << 20)))
-    threading.Thread(target=server.run, daemon=True).start()
+
+    def run() -> None:
+        if in_thread is not None:
+            in_thread()
+        server.run()
+
+    threading.Thread(target=run, daemon=True).start()
     deadline = time.monotonic() + 30
     while not server.started:
         if time.monotonic() > deadline:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from thinkspeak.serve.chunker import SpeechChunker
 from thinkspeak.serve.playout import PlayoutClock, SpokenSpan, heard_text
+from thinkspeak.serve.talker import SpeechChunker
 
 
 def chunk_all(pieces: list[str], **kw) -> list[str]:

@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--openai-model", metavar="NAME", default=None, help="model name at --openai-base-url")
     parser.add_argument("--openai-api-key-env", metavar="VAR", default="OPENAI_API_KEY",
                         help="environment variable holding the endpoint's API key (default OPENAI_API_KEY)")
+    parser.add_argument("--index", default=None, metavar="DIR",
+                        help="a local Thinker with tool tokens: retrieval index of its retrieve tool (default: the "
+                             "shipped fact base)")
+    parser.add_argument("--search", default=None, metavar="PROVIDER",
+                        help="a local Thinker with tool tokens: web search provider (searxng, brave or serper)")
+    parser.add_argument("--no-tools", action="store_true", help="do not let a Thinker with tool tokens call tools")
     hearing = parser.add_mutually_exclusive_group()
     hearing.add_argument("--asr", dest="hearing", action="store_const", const="asr",
                          help="hear by ASR: Whisper-base transcripts into the Thinker (default)")
@@ -87,6 +93,8 @@ def build_thinker(args: argparse.Namespace):
     if args.openai_base_url:
         if not args.openai_model:
             raise ValueError("--openai-model is required with --openai-base-url")
+        if args.index or args.search:
+            raise ValueError("--index and --search give tools to a local Thinker; an endpoint runs its own")
         return THINKERS.create("openai", base_url=args.openai_base_url, model=args.openai_model,
                                api_key=os.environ.get(args.openai_api_key_env))
     if args.openai_model:
@@ -98,7 +106,8 @@ def build_thinker(args: argparse.Namespace):
         if not (DEFAULT_DIR / "config.json").is_file():
             raise ValueError(f"the shipped default Thinker is missing ({DEFAULT_DIR}); train one with "
                              "`thinkspeak train` or pass --model PATH, --qwen PATH or --openai-base-url URL")
-    return THINKERS.create("local", path=path, hears_audio=args.hearing == "e2e")
+    return THINKERS.create("local", path=path, hears_audio=args.hearing == "e2e", tools=not args.no_tools,
+                           index=args.index, search=args.search)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -23,7 +23,8 @@ from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.metrics import ServerMetrics
 from thinkspeak.serve.protocol import ProtocolError, error_event
 from thinkspeak.serve.security import key_presented, origin_allowed
-from thinkspeak.serve.session import POLICY_VIOLATION, RealtimeSession
+from thinkspeak.serve.session import RealtimeSession
+from thinkspeak.serve.transport import POLICY_VIOLATION
 
 TRY_AGAIN_LATER = 1013
 STATIC_DIR = resources.files("thinkspeak.serve") / "static"
@@ -90,7 +91,7 @@ def create_app(engines: Engines, server: ServerConfig | None = None, *, warmup: 
                 if message["type"] == "websocket.disconnect":
                     break
                 raw = message.get("text")
-                code = await session.handle(raw if raw is not None else message.get("bytes"))
+                code = await session.transport.receive(raw if raw is not None else message.get("bytes"))
                 if code is not None:
                     await ws.close(code)
                     break

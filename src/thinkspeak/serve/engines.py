@@ -2,7 +2,8 @@
 
 Loaded once per process (models are large; sessions are many). The VAD is recurrent, so each session gets
 its own from ``make_vad``. Blocking engine calls go to a small thread pool, never the event loop; ASR calls
-wait their turn in one :class:`~thinkspeak.serve.hearing.FairQueue` shared by every session.
+wait their turn in one :class:`~thinkspeak.serve.hearing.FairQueue` shared by every session, which runs
+``ASR_CALLS`` of them at once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     from thinkspeak.speech.asr import Transcriber, Window
 
 ENGINE_WORKERS = 4
+#: ASR calls run at once: Whisper's CTranslate2 model runs one call at a time (one worker) and queues the rest
+#: inside, where concurrent transcriptions take turns step by step (encode, decode) and all finish late; one
+#: at a time, in the fair queue's order, the first is heard without waiting for the others
+#: (benchmarks/bench_hearing.py: docs/results.md)
+ASR_CALLS = 1
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Engines:
         if self.talker is None and self.tts is not None:
             self.talker = TTSTalker(self.tts)
         name = self.hearing or ("e2e" if self.thinker.hears_audio else "asr")
-        self.ears = HEARING.create(name, self.asr, FairQueue(self.executor, ENGINE_WORKERS), self.thinker.hears_audio)
+        self.ears = HEARING.create(name, self.asr, FairQueue(self.executor, ASR_CALLS), self.thinker.hears_audio)
 
     def warmup(self) -> None:
         """Run each speech engine once (blocking), so the first turn does not pay for lazy loading."""

@@ -6,8 +6,9 @@ made for the client and the history, but only once the answer speaks: Whisper's 
 ears -- and its ASR share one model whose calls are queued, and the transcript must not delay the answer).
 
 ASR work of every session goes through one :class:`FairQueue`: at most ``workers`` transcriptions run at
-once and the next one is taken from the sessions in turn, so a session that floods the server with audio
-waits behind its own work, not in front of everyone else's.
+once (one for Whisper, which runs one call at a time anyway: :data:`~thinkspeak.serve.engines.ASR_CALLS`)
+and the next one is taken from the sessions in turn, so a session that floods the server with audio waits
+behind its own work, not in front of everyone else's.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Callable
@@ -31,7 +32,7 @@ def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], e
                      max_tokens: int, count: Callable[[str], int] = estimate_tokens) -> Item:
     """A message item from ``conversation.item.create``: text parts (at most ``max_tokens`` by ``count``: no
     turn could send more to the Thinker), or (user) pcm16 ``input_audio`` resampled to the hearing rate.
-    Hearing is the caller's business (``item.transcript`` is left unset)."""
+    Hearing audio is the caller's business (``item.transcript`` is left unset); a typed user item is heard."""
     role, content = raw.get("role"), raw.get("content")
     if raw.get("type", "message") != "message" or role not in ("user", "assistant", "system"):
         raise ProtocolError("invalid_value", "item must be a message with role user, assistant or system",
@@ -57,7 +58,11 @@ def item_from_client(raw: dict[str, Any], *, input_rate: int, taken: set[str], e
     if (tokens := count(text)) > max_tokens:
         raise ProtocolError("input_too_long", f"the item's text takes {tokens} tokens; the limit is {max_tokens}",
                             "item.content", event_id)
-    return Item(item_id, role, audio=pcm, text=text)
+    item = Item(item_id, role, audio=pcm, text=text)
+    if role == "user" and pcm is None:  # typed text is heard at once
+        item.transcript = asyncio.get_running_loop().create_future()
+        item.transcript.set_result(text)
+    return item
 
 
 def decode_audio(value: Any, param: str, event_id: str | None) -> bytes:

@@ -14,13 +14,16 @@ One :class:`Listener` per session (the Silero VAD is recurrent, so its state is 
 * the protocol's input audio buffer for manual turns (``input_audio_buffer.commit`` with VAD off).
 
 Its methods do blocking numpy/VAD work; :class:`ListenerStage` runs them in a worker thread, fed through a
-queue of typed messages, and hands the frames to the session on the event loop.
+queue of typed messages, and pushes the frames into the turn machine (:mod:`thinkspeak.serve.turns`) on the
+event loop, whose actions the session carries out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -30,6 +33,10 @@ from thinkspeak.audio import pcm16_to_float
 from thinkspeak.serve import frames as F
 from thinkspeak.serve.audio import HEARING_RATE, Resampler
 from thinkspeak.serve.config import TurnDetection
+from thinkspeak.serve.items import decode_audio
+from thinkspeak.serve.protocol import ClientEvent, ProtocolError, internal_error
+from thinkspeak.serve.ratelimit import TokenBucket
+from thinkspeak.serve.turns import TurnMachine
 from thinkspeak.speech.segmenter import (
     SpeechResumed,
     SpeechStarted,
@@ -38,6 +45,8 @@ from thinkspeak.speech.segmenter import (
     VADSegmenter,
 )
 from thinkspeak.speech.vad import FrameVAD
+
+log = logging.getLogger("thinkspeak.serve")
 
 MIN_SPEECH_MS = 64
 
@@ -188,26 +197,63 @@ Message = AudioMessage | TakeMessage | ClearMessage | ConfigureMessage | Endpoin
 
 
 class ListenerStage:
-    """A :class:`Listener` behind a bounded queue: messages are applied in a worker thread (batched), the speech
-    frames they cause go to ``on_frame`` on the event loop, in order. A failure goes to ``on_error`` and the
-    stage goes on listening."""
+    """A :class:`Listener` behind a bounded queue, and the next stage in line: client audio comes in through
+    :meth:`append` (drawing on the session's one audio budget), messages are applied in a worker thread
+    (batched), and the speech frames they cause go, in order on the event loop, to the turn machine, whose
+    actions go to ``act``. A failure is logged, reported to ``on_error`` as a generic error and the stage
+    goes on listening."""
 
-    def __init__(self, listener: Listener, on_frame: Callable[[F.SpeechFrame], Awaitable[None]],
-                 on_error: Callable[[Exception], Awaitable[None]], *, name: str) -> None:
-        self.listener = listener
-        self._on_frame = on_frame
+    def __init__(self, listener: Listener, turns: TurnMachine, act: Callable[[F.Action], Awaitable[None]],
+                 on_error: Callable[[ProtocolError], Awaitable[object]], *, budget: TokenBucket, name: str) -> None:
+        self.listener, self.name = listener, name
+        self.turns = turns
+        self._act = act
         self._on_error = on_error
+        self.budget = budget
+        self.input_rate, self.detection = listener.input_rate, listener.detection  # as the event loop sees them
         self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=64)
         self.task = asyncio.create_task(self._work(), name=f"listen-{name}")
+
+    async def append(self, event: ClientEvent) -> None:
+        """``input_audio_buffer.append``: base64 pcm16 at the wire rate, queued for the VAD."""
+        pcm = decode_audio(event.field("audio", str), "audio", event.event_id)
+        if pcm:
+            self.spend(len(pcm) / 2 / self.input_rate, "audio", event.event_id)
+            await self.put(AudioMessage(pcm, time.monotonic()))
+
+    def spend(self, seconds: float, param: str, event_id: str | None) -> None:
+        """Every audio path (appended audio, ``input_audio`` items) draws on this one budget."""
+        if not self.budget.take(seconds, time.monotonic()):
+            raise ProtocolError("rate_limit_exceeded", f"audio is arriving faster than {self.budget.rate}x real "
+                                "time; dropped", param, event_id, type="rate_limit_error")
+
+    async def configure(self, input_rate: int, detection: TurnDetection | None) -> None:
+        self.input_rate, self.detection = input_rate, detection
+        await self.put(ConfigureMessage(input_rate, detection))
 
     async def put(self, message: Message) -> None:
         await self._queue.put(message)
 
-    async def take(self) -> np.ndarray:
-        """The buffered audio (manual commit), after everything queued before it."""
+    async def take(self, min_ms: int, event_id: str | None) -> np.ndarray:
+        """``input_audio_buffer.commit``: the buffered audio, after everything queued before it; at least
+        ``min_ms`` of it or ProtocolError."""
         done: asyncio.Future = asyncio.get_running_loop().create_future()
         await self._queue.put(TakeMessage(done))
-        return await done
+        audio = await done
+        if audio.size < min_ms * HEARING_RATE // 1000:
+            raise ProtocolError("input_audio_buffer_commit_empty", f"buffer too small: "
+                                f"{audio.size * 1000 // HEARING_RATE} ms < {min_ms} ms", None, event_id)
+        return audio
+
+    async def end_turn_when_heard(self, end_ms: int, transcript: asyncio.Future) -> None:
+        """Words-decide turn detection: once the words before the pause at ``end_ms`` are heard, the detector
+        sets the silence that ends it (a stale pause is ignored by the segmenter)."""
+        try:
+            text = await asyncio.shield(transcript)
+        except (asyncio.CancelledError, Exception):  # discarded speculation or ASR failure: the long wait stands
+            return
+        if self.detection is not None and self.detection.detector.hears_words:
+            await self.put(EndpointMessage(end_ms, self.detection.detector.silence_ms(text)))
 
     async def _work(self) -> None:
         while True:
@@ -221,12 +267,14 @@ class ListenerStage:
                         message.done.set_result(result)
                     elif result:
                         for frame in result:
-                            await self._on_frame(frame)
+                            for action in self.turns.push(frame):
+                                await self._act(action)
             except Exception as exc:  # a bug must not silence the session: report it and go on listening
                 for message in batch:
                     if isinstance(message, TakeMessage) and not message.done.done():
                         message.done.set_exception(exc)
-                await self._on_error(exc)
+                log.error("session %s: input processing failed", self.name, exc_info=exc)
+                await self._on_error(internal_error("input_processing_failed"))
 
     def _apply(self, batch: list[Message]) -> list[object]:
         listener, out = self.listener, []

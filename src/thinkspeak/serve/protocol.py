@@ -145,6 +145,18 @@ def assistant_item(item_id: str, *, transcript: str, status: str, audio: bool) -
             "content": [part]}
 
 
+def function_call_item(item_id: str, call_id: str, name: str, arguments: str, *, status: str) -> dict[str, Any]:
+    """A ``function_call`` item: a tool the Thinker called from its think stream (issue 12)."""
+    return {"id": item_id, "object": "realtime.item", "type": "function_call", "status": status, "call_id": call_id,
+            "name": name, "arguments": arguments}
+
+
+def function_call_output_item(item_id: str, call_id: str, output: str) -> dict[str, Any]:
+    """A ``function_call_output`` item: the answer to a ``function_call`` (here: of a tool the server ran)."""
+    return {"id": item_id, "object": "realtime.item", "type": "function_call_output", "status": "completed",
+            "call_id": call_id, "output": output}
+
+
 def response_object(
     response_id: str,
     *,

@@ -22,18 +22,18 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from thinkspeak.decode.events import Done, SayToken, ThinkToken
+from thinkspeak.decode.events import Done, SayToken, ThinkToken, ToolCall, ToolResult
 from thinkspeak.serve import protocol as P
 from thinkspeak.serve.cancel import CancelToken, Generation
 from thinkspeak.serve.config import ServerConfig, SessionConfig
-from thinkspeak.serve.conversation import Item
+from thinkspeak.serve.conversation import Conversation, Item
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.metrics import ServerMetrics, TurnTimeline
 from thinkspeak.serve.playout import HeldReasoning, PlayoutClock, pace
-from thinkspeak.serve.protocol import ProtocolError
+from thinkspeak.serve.protocol import ClientEvent, ProtocolError
 from thinkspeak.serve.talker import Voiced
 from thinkspeak.serve.thinkers.base import PromptTooLong, ThinkRequest, estimate_tokens, fit_prompt
 from thinkspeak.serve.transport import Send
@@ -60,20 +60,47 @@ class Responses:
     """A session's responses: the live one, their cancel tokens, the output held during a possible barge-in, and
     the playback of the last spoken answer (what a barge-in cuts)."""
 
-    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics, send: Send) -> None:
+    def __init__(self, engines: Engines, server: ServerConfig, metrics: ServerMetrics, send: Send,
+                 conversation: Conversation) -> None:
         self.engines, self.server, self.metrics, self.send = engines, server, metrics, send
+        self.conversation = conversation
         self.generation = Generation()
         self.output_gate = asyncio.Event()
         self.output_gate.set()
         self.live: ResponseRun | None = None
         self.last_audio: Item | None = None
 
-    def new(self, user: Item, config: SessionConfig, *, history: tuple[tuple[str, str], ...], instructions: str,
-            timeline: TurnTimeline, live: bool, requested: bool = False) -> ResponseRun:
-        """A response to ``user`` under a new cancel token (cancelling whatever ran); not yet started."""
+    def new(self, user: Item, config: SessionConfig, *, speech_end: float | None = None, live: bool = True,
+            instructions: str | None = None, requested: bool = False) -> ResponseRun:
+        """A response to ``user`` with the conversation before it as history, under a new cancel token
+        (cancelling whatever ran); not yet started. ``instructions`` replace the session's for this response."""
         ctx = RunContext(self.engines, self.server, config, self.metrics, self.send, self.output_gate)
-        return ResponseRun(ctx, self.generation.begin(), user, history=history, instructions=instructions,
-                           timeline=timeline, live=live, requested=requested)
+        base = config.instructions if instructions is None else instructions
+        return ResponseRun(ctx, self.generation.begin(), user, history=self.conversation.history(before=user),
+                           instructions=self.conversation.instructions(base),
+                           timeline=TurnTimeline(P.new_id("resp"), speech_end=speech_end), live=live,
+                           requested=requested)
+
+    def requested(self, options: dict[str, Any], config: SessionConfig, event_id: str | None) -> ResponseRun:
+        """``response.create``: a response to the last user item, with the ``output_modalities`` and
+        ``instructions`` of ``options`` replacing the session's; not yet started."""
+        if self.active:
+            raise ProtocolError("conversation_already_has_active_response",
+                                "a response is in progress; cancel it first", None, event_id)
+        if (user := self.conversation.last_user()) is None:
+            raise ProtocolError("invalid_value", "the conversation has no user item to respond to", None, event_id)
+        if options.get("output_modalities") is not None:
+            wanted = config.updated({"output_modalities": options["output_modalities"]}, event_id)
+            config = replace(config, output_modalities=wanted.output_modalities)
+        instructions = options.get("instructions")
+        return self.new(user, config, requested=True, instructions=instructions if isinstance(instructions, str)
+                        else None)
+
+    async def cancel(self, event: ClientEvent) -> None:
+        """``response.cancel``: stop the live response (ProtocolError when none runs)."""
+        if not self.active:
+            raise ProtocolError("response_cancel_not_active", "there is no response to cancel", None, event.event_id)
+        await self.live.stop("client_cancelled")
 
     @property
     def active(self) -> bool:
@@ -130,6 +157,7 @@ class ResponseRun:
         self.requested = requested
         self.started = False
         self.reasoning: list[str] = []
+        self.calls: list[dict[str, Any]] = []  # function_call items of the tools the Thinker called
         self._said = ""  # spoken text decoded so far (its word count places each reasoning piece)
         self._held = HeldReasoning()
         self.stats: Any = None
@@ -275,9 +303,31 @@ class ResponseRun:
                     self._held.hold(len(self._said.split()), event.text)
                 else:
                     await self._emit(P.REASONING_DELTA, self.token, delta=event.text, **self._ids())
+            elif isinstance(event, ToolCall | ToolResult):
+                await self._tool(event)
             elif isinstance(event, Done):
                 self.stats = event.stats
         await text_q.put(_END)
+
+    async def _tool(self, event: ToolCall | ToolResult) -> None:
+        """A tool the Thinker called from its think stream, as Realtime function calling shows one: the call is
+        a ``function_call`` output item of this response (its arguments in one delta); the server runs the tool
+        and its answer joins the conversation as the ``function_call_output`` a client would have sent."""
+        if isinstance(event, ToolResult):
+            output = P.function_call_output_item(P.new_id("item"), event.call_id, event.value)
+            await self._emit("conversation.item.added", self.token, previous_item_id=None, item=output)
+            await self._emit("conversation.item.done", self.token, item=output)
+            return
+        item_id, index = P.new_id("item"), len(self.calls) + 1
+        call = P.function_call_item(item_id, event.call_id, event.name, event.arguments, status="completed")
+        self.calls.append(call)
+        ids = {"response_id": self.id, "item_id": item_id, "output_index": index, "call_id": event.call_id}
+        await self._emit("response.output_item.added", self.token, response_id=self.id, output_index=index,
+                         item={**call, "status": "in_progress", "arguments": ""})
+        await self._emit("response.function_call_arguments.delta", self.token, delta=event.arguments, **ids)
+        await self._emit("response.function_call_arguments.done", self.token, name=event.name,
+                         arguments=event.arguments, **ids)
+        await self._emit("response.output_item.done", self.token, response_id=self.id, output_index=index, item=call)
 
     async def _talk(self, text_q: asyncio.Queue, audio_q: asyncio.Queue) -> None:
         async def spoken() -> AsyncIterator[str]:
@@ -348,7 +398,7 @@ class ResponseRun:
         await self._emit("conversation.item.done", item=item)
         status = self.final_status
         await self._emit("response.done", response=P.response_object(
-            self.id, status=status, output=[item], modalities=self.modalities,
+            self.id, status=status, output=[item, *self.calls], modalities=self.modalities,
             reason=self.reason if status == "cancelled" else None))
         latencies = self.timeline.latencies_ms()
         if latencies:

@@ -21,10 +21,11 @@ THINKERS: Registry = Registry("thinkers")
 
 
 @THINKERS.register("local")
-def local_thinker(path: str | None = None, hears_audio: bool = False, **_: Any) -> ThinkerBackend:
+def local_thinker(path: str | None = None, hears_audio: bool = False, tools: bool = True, index: str | None = None,
+                  search: str | None = None, **_: Any) -> ThinkerBackend:
     from thinkspeak.serve.thinkers.local import LocalThinker
 
-    return LocalThinker.load(path, hears_audio=hears_audio)
+    return LocalThinker.load(path, hears_audio=hears_audio, tools=tools, index=index, search=search)
 
 
 @THINKERS.register("openai")

@@ -4,7 +4,9 @@ Decoding is :class:`thinkspeak.decode.TiSDecoder` (thinking-in-speaking: p spoke
 tokens, Mini-Omni-Reasoner §3), run in its own thread per response so the event loop never waits on the
 model; the decoder's iterator is consumed through :func:`~thinkspeak.serve.threads.iterate_in_thread`,
 which also stops it at the next token once its token is cancelled. With ``hears_audio`` the question's
-16 kHz audio goes straight into the Thinker's audio adapter (Mini-Omni §3.1, the end-to-end path).
+16 kHz audio goes straight into the Thinker's audio adapter (Mini-Omni §3.1, the end-to-end path). With
+``tools`` the think stream calls tools that the server runs while the say stream keeps talking (issue 12,
+:mod:`thinkspeak.decode.tooluse`); their calls and results stream as ToolCall / ToolResult events.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class LocalThinker:
     """Serve a :class:`thinkspeak.model.Thinker` (one model shared by every session; state is per stream)."""
 
     def __init__(self, thinker: Any, *, hears_audio: bool = False, settings: DecodeSettings = DecodeSettings(),
-                 name: str = "thinker") -> None:
+                 name: str = "thinker", tools: Any = None) -> None:
         from thinkspeak.decode import TiSDecoder
 
         if hears_audio and getattr(thinker, "adapter", None) is None:
@@ -43,15 +45,24 @@ class LocalThinker:
         self.tokenizer = thinker.tokenizer
         self.decoder = TiSDecoder(thinker, p=thinker.config.p, q=thinker.config.q, mode=settings.mode,
                                   max_steps=settings.max_steps, temperature=settings.temperature,
-                                  top_p=settings.top_p)
+                                  top_p=settings.top_p, tools=tools)
 
     @classmethod
-    def load(cls, path: str | Path | None, **kwargs: Any) -> LocalThinker:
-        """Load ``path`` (None: the shipped default Thinker)."""
+    def load(cls, path: str | Path | None, *, tools: bool = True, index: str | None = None,
+             search: str | None = None, **kwargs: Any) -> LocalThinker:
+        """Load ``path`` (None: the shipped default Thinker). A Thinker with the tool-call tokens calls the
+        default tools from its think stream (``tools=False``: none): calc, retrieve over ``index`` (None: the
+        shipped fact base) and, with a ``search`` provider, web search (:func:`thinkspeak.tools.defaults.
+        default_tools`); the server runs them."""
         from thinkspeak.model import Thinker
 
         thinker = Thinker.load(path)
-        return cls(thinker, name=str(path) if path is not None else "thinker-default", **kwargs)
+        registry = None
+        if tools and thinker.tool_ids is not None:
+            from thinkspeak.tools.defaults import default_tools
+
+            registry = default_tools(index, search, preload=True)
+        return cls(thinker, name=str(path) if path is not None else "thinker-default", tools=registry, **kwargs)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` in the Thinker's own tokenizer (the prompt budget)."""
