@@ -25,6 +25,7 @@ from thinkspeak.serve import protocol as P
 from thinkspeak.serve.audio import HEARING_RATE
 from thinkspeak.serve.config import ServerConfig, SessionConfig
 from thinkspeak.serve.conversation import Conversation, Item
+from thinkspeak.serve.detectors import confirms_barge_in, judge
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.items import decode_audio, item_from_client, item_wire
 from thinkspeak.serve.listener import (
@@ -235,10 +236,14 @@ class RealtimeSession:
             spec.transcript = spec.run.user.transcript = self._hear(spec.audio, None if action.endpoint else spec.run)
             spec.run.start(self._finished)
             if action.endpoint:
-                self._spawn(self._endpoint(spec.end_ms, spec.transcript))
+                self._spawn(self._endpoint(spec.end_ms, spec.audio, spec.transcript))
         elif isinstance(action, F.HearPauseAction):
             action.pause.transcript = self._hear(action.pause.audio)
-            self._spawn(self._endpoint(action.pause.end_ms, action.pause.transcript))
+            self._spawn(self._endpoint(action.pause.end_ms, action.pause.audio, action.pause.transcript))
+        elif isinstance(action, F.JudgeBargeInAction):
+            self._spawn(self._judge_barge_in(action))
+        elif isinstance(action, F.EndPauseAction):
+            await self.listener.put(EndpointMessage(action.end_ms, action.silence_ms))
         elif isinstance(action, F.DropPauseAction):
             action.pause.transcript.cancel()
         elif isinstance(action, F.DiscardAction):
@@ -251,15 +256,19 @@ class RealtimeSession:
         elif isinstance(action, F.CommitSpeechAction):
             await self._commit_speech(action)
 
-    async def _endpoint(self, end_ms: int, transcript: asyncio.Future) -> None:
-        """Words-decide turn detection: once the words before a pause are heard, set the silence that ends it."""
-        try:
-            text = await asyncio.shield(transcript)
-        except (asyncio.CancelledError, Exception):  # discarded speculation or ASR failure: the long wait stands
-            return
+    async def _endpoint(self, end_ms: int, audio: np.ndarray, transcript: asyncio.Future) -> None:
+        """A pause judged by the turn detector (its words or its audio): set the silence that ends it."""
         td = self.config.turn_detection
-        if td is not None and td.detector.hears_words and self.turns.speech is not None:
-            await self.listener.put(EndpointMessage(end_ms, td.detector.silence_ms(text)))
+        if td is None or not td.detector.judges_pauses:
+            return
+        silence_ms = await judge(td.detector, audio, transcript)
+        if silence_ms is not None and self.turns.speech is not None:
+            await self.listener.put(EndpointMessage(end_ms, silence_ms))
+
+    async def _judge_barge_in(self, action: F.JudgeBargeInAction) -> None:
+        td = self.config.turn_detection
+        if td is not None:
+            await self._push(F.BargeInVerdictFrame(action.end_ms, await confirms_barge_in(td.detector, action.audio)))
 
     async def _commit_speech(self, action: F.CommitSpeechAction) -> None:
         if action.spec is not None:
