@@ -126,6 +126,7 @@ def test_model_probabilities_map_to_the_eagerness_silences():
     detector = D.ModelDecides(Scripted(p=0.9), EAGERNESS["medium"])
     assert detector.silence_ms(D.Pause(AUDIO)) == EAGERNESS["medium"].complete_ms
     assert D.ModelDecides(Scripted(p=0.3), EAGERNESS["medium"]).silence_ms(D.Pause(AUDIO)) == 700
+    assert D.ModelDecides(Scripted(p=0.12), EAGERNESS["medium"]).silence_ms(D.Pause(AUDIO)) == 700
     assert D.ModelDecides(Scripted(p=0.05), EAGERNESS["medium"]).silence_ms(D.Pause(AUDIO)) == 4000
     assert detector.interrupts(AUDIO) and not D.ModelDecides(Scripted(backchannel=0.8), EAGERNESS["high"]).interrupts(
         AUDIO)

@@ -42,7 +42,7 @@ FALLBACK_SILENCE_MS = 500
 #: the longest a detector may take to judge a pause before the fallback applies
 JUDGE_TIMEOUT_S = 2.0
 #: P(complete) at or above which a pause sounds finished; below ``UNSURE_P`` it sounds unfinished
-COMPLETE_P, UNSURE_P = 0.5, 0.2
+COMPLETE_P, UNSURE_P = 0.5, 0.1
 #: P(backchannel or noise) at or above which speech during the assistant's turn does not interrupt it
 BACKCHANNEL_P = 0.5
 
