@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --upgrade -q pip
 	# torch==2.13.0 (CPU) resolves from the local wheel directory configured for pip (see DEVELOPERS.md).
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	# Smart Turn v3.2 (BSD-2) ships inside pipecat-ai's wheel: its ONNX file only, never pipecat's runtime.
+	$(PY) -m pip install -q --no-deps pipecat-ai==1.14.0
 	touch $(STAMP)
 
 venv: $(STAMP)

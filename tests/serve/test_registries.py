@@ -39,11 +39,15 @@ def test_stock_stages_are_registered_and_unknown_names_are_clear_errors():
 class QuickWhenAsked:
     """A third-party turn detector: a question ends the turn after 50 ms of silence, anything else after 900."""
 
-    hears_words = True
+    judges_pauses = hears_words = True
+    judges_barge_ins = False
     max_silence_ms = 900
 
-    def silence_ms(self, text: str) -> int:
-        return 50 if text.rstrip().endswith("?") else self.max_silence_ms
+    def silence_ms(self, pause) -> int:
+        return 50 if pause.text.rstrip().endswith("?") else self.max_silence_ms
+
+    def interrupts(self, audio) -> bool:
+        return True
 
 
 def test_a_third_party_turn_detector_is_chosen_by_its_protocol_type():

@@ -71,7 +71,8 @@ def test_semantic_vad_round_trips_and_switches_back():
                                                                          "eagerness": "high"}}}}).turn_detection
     assert td.semantic and td.eagerness == "high" and td.max_silence_ms == 2000
     wire = td.to_wire()
-    assert wire == {"type": "semantic_vad", "eagerness": "high", "create_response": True, "interrupt_response": True}
+    assert wire == {"type": "semantic_vad", "eagerness": "high", "turn_model": "rule", "create_response": True,
+                    "interrupt_response": True}
     config = SessionConfig(turn_detection=td)
     same = config.updated({"audio": {"input": {"turn_detection": {"type": "semantic_vad",
                                                                   "create_response": False}}}}).turn_detection

@@ -45,10 +45,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "espeak:en-us+f3:rate=160, flite:slt, ...")
     parser.add_argument("--silence-ms", type=int, default=None,
                         help="default silence_duration_ms of server VAD (protocol default 500)")
-    parser.add_argument("--turn-detection", choices=["server_vad", "semantic_vad"], default="server_vad",
+    parser.add_argument("--turn-detection", choices=["server_vad", "semantic_vad"], default=None,
                         help="sessions' default turn detection (clients may change it with session.update): "
                              "server_vad ends a turn after a fixed silence; semantic_vad after a silence that "
-                             "depends on whether the words sound finished (default server_vad)")
+                             "depends on whether the utterance sounds finished (default server_vad, or "
+                             "semantic_vad with --turn-model)")
+    parser.add_argument("--turn-model", default=None, metavar="rule|smart-turn|learned",
+                        help="what judges a pause under semantic_vad (turn_detection.turn_model): rule (the words, "
+                             "default), smart-turn (Pipecat's Smart Turn v3.2 on the audio; needs pip install "
+                             "--no-deps pipecat-ai==1.14.0) or learned (thinkspeak's head on Whisper features, "
+                             "which also tells backchannels and coughs from interruptions); docs/server.md")
     parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
                         help="semantic_vad eagerness (default auto = medium)")
     parser.add_argument("--talker", default="tts",
@@ -82,6 +88,29 @@ def asr_window(text: str) -> str | float | None:
     if not 1.0 <= seconds <= MAX_WINDOW_S:
         raise argparse.ArgumentTypeError(f"expected auto, full or seconds in [1, {MAX_WINDOW_S:g}], got {text!r}")
     return seconds
+
+
+def turn_detection(args: argparse.Namespace):
+    """The sessions' default :class:`~thinkspeak.serve.config.TurnDetection`, its detector built (and a turn model
+    loaded) now, so a missing model is reported before the server starts."""
+    from thinkspeak.serve.config import TurnDetection
+    from thinkspeak.serve.detectors import TURN_MODELS
+
+    kind = args.turn_detection or ("semantic_vad" if args.turn_model else "server_vad")
+    if kind == "semantic_vad":
+        if args.silence_ms is not None:
+            raise ValueError("--silence-ms applies to --turn-detection server_vad only; semantic_vad is tuned by "
+                             "--eagerness")
+        model = args.turn_model or "rule"
+        TURN_MODELS.get(model)  # ValueError naming the choices
+        turn = TurnDetection(type="semantic_vad", eagerness=args.eagerness, turn_model=model)
+    else:
+        if args.turn_model is not None:
+            raise ValueError(f"--turn-model {args.turn_model} needs --turn-detection semantic_vad; server_vad ends a "
+                             "turn after a fixed silence")
+        turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
+    turn.detector  # noqa: B018 -- load the turn model now: a missing one is an error before serving
+    return turn
 
 
 def build_thinker(args: argparse.Namespace):
@@ -118,7 +147,7 @@ def handle(args: argparse.Namespace) -> int:
     import uvicorn
 
     from thinkspeak.serve.app import create_app
-    from thinkspeak.serve.config import ServerConfig, ServerLimits, SessionConfig, TurnDetection
+    from thinkspeak.serve.config import ServerConfig, ServerLimits, SessionConfig
     from thinkspeak.serve.engines import load_engines
     from thinkspeak.serve.security import is_loopback
 
@@ -129,13 +158,7 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--host {args.host} is reachable from other machines: set --api-key (or "
                          "$THINKSPEAK_API_KEY) so that only your clients can use the server")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.turn_detection == "semantic_vad":
-        if args.silence_ms is not None:
-            raise ValueError("--silence-ms applies to --turn-detection server_vad only; semantic_vad is tuned by "
-                             "--eagerness")
-        turn = TurnDetection(type="semantic_vad", eagerness=args.eagerness)
-    else:
-        turn = TurnDetection() if args.silence_ms is None else TurnDetection(silence_duration_ms=args.silence_ms)
+    turn = turn_detection(args)
     server = ServerConfig(session=SessionConfig(turn_detection=turn),
                           limits=replace(ServerLimits(), max_sessions=args.max_sessions,
                                          max_prompt_tokens=args.max_prompt_tokens),

@@ -7,17 +7,20 @@ Server VAD defaults follow OpenAI's: threshold 0.5, prefix_padding_ms 300, silen
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from thinkspeak.serve.audio import WIRE_RATE, WIRE_RATES
-from thinkspeak.serve.detectors import TURN_DETECTORS
+from thinkspeak.serve.detectors import TURN_DETECTORS, TURN_MODELS
 from thinkspeak.serve.protocol import ProtocolError
 from thinkspeak.speech.endpoint import EAGERNESS
 
 if TYPE_CHECKING:
     from thinkspeak.serve.detectors import TurnDetector
+
+log = logging.getLogger("thinkspeak.serve")
 
 #: top-level ``session`` fields accepted and echoed but without effect here (tools, tracing, ...).
 _INERT_FIELDS = {"type", "model", "tools", "tool_choice", "tracing", "include", "prompt", "truncation",
@@ -29,7 +32,9 @@ class TurnDetection:
     """``audio.input.turn_detection``, the one set of turn parameters from the protocol down to the segmenter:
     ``type`` names a :data:`~thinkspeak.serve.detectors.TURN_DETECTORS` entry -- ``server_vad`` (silence of
     ``silence_duration_ms`` ends the turn) or ``semantic_vad`` (the silence needed depends on whether the
-    words so far sound finished, tuned by ``eagerness``). All use the same Silero VAD for speech/silence."""
+    utterance so far sounds finished, tuned by ``eagerness``, judged by the
+    :data:`~thinkspeak.serve.detectors.TURN_MODELS` entry ``turn_model``: ``rule``, ``smart-turn`` or
+    ``learned``; a thinkspeak extension of the protocol). All use the same Silero VAD for speech/silence."""
 
     threshold: float = 0.5
     prefix_padding_ms: int = 300
@@ -38,6 +43,7 @@ class TurnDetection:
     interrupt_response: bool = True
     type: str = "server_vad"
     eagerness: str = "auto"
+    turn_model: str = "rule"
 
     @property
     def semantic(self) -> bool:
@@ -56,7 +62,7 @@ class TurnDetection:
     def to_wire(self) -> dict[str, Any]:
         common = {"create_response": self.create_response, "interrupt_response": self.interrupt_response}
         if self.semantic:
-            return {"type": self.type, "eagerness": self.eagerness, **common}
+            return {"type": self.type, "eagerness": self.eagerness, "turn_model": self.turn_model, **common}
         return {"type": "server_vad", "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
                 "silence_duration_ms": self.silence_duration_ms, **common, "idle_timeout_ms": None}
 
@@ -222,12 +228,19 @@ def _turn_detection(value: Any, current: TurnDetection | None, path: str, event_
     detection = replace(base, **changes)
     try:
         detection.detector  # noqa: B018 -- built now: a config is reported (session.updated) only when it can be used
-    except ValueError as exc:
+    except ValueError as exc:  # bad values, or a turn model that is not installed (the message says how)
         raise ProtocolError("invalid_value", f"'{path}': {exc}", path, event_id) from None
+    except Exception:  # noqa: BLE001 -- a model that fails to load: the cause goes to the log, not the client
+        log.exception("turn detection %s could not be built", detection)
+        raise ProtocolError("invalid_value", f"'{path}': the {detection.type} turn detector could not be loaded "
+                            "on this server (see its log)", path, event_id) from None
     return detection
 
 
 def _vad_changes(value: dict, path: str, event_id: str | None) -> dict[str, Any]:
+    if value.get("turn_model") is not None:
+        raise ProtocolError("invalid_value", f"'{path}.turn_model' applies to semantic_vad only; server_vad ends "
+                            "a turn after a fixed silence", f"{path}.turn_model", event_id)
     changes: dict[str, Any] = {}
     checks = {  # the segmenter's own bounds: a threshold of 0 or 1 would never change state
         "threshold": (float, 0.01, 0.99),
@@ -250,8 +263,17 @@ def _eagerness(kind: str, value: dict, path: str, event_id: str | None) -> dict[
         if value.get(key) is not None:
             raise ProtocolError("invalid_value", f"'{path}.{key}' applies to server_vad only; {kind} is tuned "
                                 "by 'eagerness'", f"{path}.{key}", event_id)
+    changes: dict[str, Any] = {}
     eagerness = value.get("eagerness")
-    if eagerness is not None and eagerness not in EAGERNESS:
-        raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
-                            f"{eagerness!r:.20}", f"{path}.eagerness", event_id)
-    return {} if eagerness is None else {"eagerness": eagerness}
+    if eagerness is not None:
+        if eagerness not in EAGERNESS:
+            raise ProtocolError("invalid_value", f"'{path}.eagerness' must be one of {sorted(EAGERNESS)}, got "
+                                f"{eagerness!r:.20}", f"{path}.eagerness", event_id)
+        changes["eagerness"] = eagerness
+    model = value.get("turn_model")
+    if model is not None:
+        if model not in (models := TURN_MODELS.names()):
+            raise ProtocolError("invalid_value", f"'{path}.turn_model' must be one of {sorted(models)}, got "
+                                f"{model!r:.40}", f"{path}.turn_model", event_id)
+        changes["turn_model"] = model
+    return changes

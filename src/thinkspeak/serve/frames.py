@@ -4,7 +4,8 @@
   :class:`SpeechStartFrame`, :class:`SpeechLongFrame`, :class:`SpeechPauseFrame`, :class:`SpeechResumeFrame`,
   :class:`SpeechEndFrame`;
 * session -> turn machine: :class:`ResponseStartFrame`, :class:`ResponseEndFrame`, :class:`ForgetFrame`,
-  :class:`CommitFrame` (what the client or the response lifecycle did);
+  :class:`CommitFrame` (what the client or the response lifecycle did), :class:`BargeInVerdictFrame` (what the
+  turn detector made of a barge-in);
 * turn machine -> session: the actions of :mod:`thinkspeak.serve.turns` (``*Action``), which the session
   carries out on the socket, the hearing and the responses.
 """
@@ -61,6 +62,15 @@ class SpeechEndFrame:
 
 
 SpeechFrame = SpeechStartFrame | SpeechLongFrame | SpeechPauseFrame | SpeechResumeFrame | SpeechEndFrame
+
+
+@dataclass(frozen=True)
+class BargeInVerdictFrame:
+    """The turn detector judged the speech heard while the assistant talked, up to its pause at ``end_ms``:
+    ``interrupts`` (a bid for the floor) or not (a backchannel, a cough)."""
+
+    end_ms: int
+    interrupts: bool
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,23 @@ class DiscardAction:
 
 
 @dataclass(frozen=True)
+class JudgeBargeInAction:
+    """Ask the turn detector whether the speech before the pause at ``end_ms`` interrupts the assistant; push
+    its :class:`BargeInVerdictFrame`."""
+
+    end_ms: int
+    audio: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class EndPauseAction:
+    """The pause after speech that ended at ``end_ms`` ends the speech after ``silence_ms`` of silence."""
+
+    end_ms: int
+    silence_ms: int
+
+
+@dataclass(frozen=True)
 class StoppedAction:
     """Send ``input_audio_buffer.speech_stopped``."""
 
@@ -199,5 +226,5 @@ class CommitBufferAction:
 
 
 Action = (AnnounceAction | HoldOutputAction | ReleaseOutputAction | InterruptAction | SpeculateAction
-          | HearPauseAction | DropPauseAction | DiscardAction | StoppedAction | CommitSpeechAction
-          | CommitBufferAction)
+          | HearPauseAction | DropPauseAction | DiscardAction | JudgeBargeInAction | EndPauseAction | StoppedAction
+          | CommitSpeechAction | CommitBufferAction)

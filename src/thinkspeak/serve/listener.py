@@ -33,6 +33,7 @@ from thinkspeak.audio import pcm16_to_float
 from thinkspeak.serve import frames as F
 from thinkspeak.serve.audio import HEARING_RATE, Resampler
 from thinkspeak.serve.config import TurnDetection
+from thinkspeak.serve.detectors import confirms_barge_in, judge
 from thinkspeak.serve.items import decode_audio
 from thinkspeak.serve.protocol import ClientEvent, ProtocolError, internal_error
 from thinkspeak.serve.ratelimit import TokenBucket
@@ -245,15 +246,25 @@ class ListenerStage:
                                 f"{audio.size * 1000 // HEARING_RATE} ms < {min_ms} ms", None, event_id)
         return audio
 
-    async def end_turn_when_heard(self, end_ms: int, transcript: asyncio.Future) -> None:
-        """Words-decide turn detection: once the words before the pause at ``end_ms`` are heard, the detector
-        sets the silence that ends it (a stale pause is ignored by the segmenter)."""
-        try:
-            text = await asyncio.shield(transcript)
-        except (asyncio.CancelledError, Exception):  # discarded speculation or ASR failure: the long wait stands
+    async def end_turn_when_heard(self, end_ms: int, audio: np.ndarray, transcript: asyncio.Future | None) -> None:
+        """A pause judged by the turn detector (its words or its audio): once judged, set the silence that ends
+        the speech before ``end_ms`` (a stale pause is ignored by the segmenter)."""
+        if self.detection is None or not self.detection.detector.judges_pauses:
             return
-        if self.detection is not None and self.detection.detector.hears_words:
-            await self.put(EndpointMessage(end_ms, self.detection.detector.silence_ms(text)))
+        silence_ms = await judge(self.detection.detector, audio, transcript)
+        if silence_ms is not None:
+            await self.end_pause(end_ms, silence_ms)
+
+    async def end_pause(self, end_ms: int, silence_ms: int) -> None:
+        await self.put(EndpointMessage(end_ms, silence_ms))
+
+    async def judge_barge_in(self, end_ms: int, audio: np.ndarray) -> None:
+        """Speech heard while the assistant talks: the detector's verdict (an interruption, or a backchannel or
+        cough) goes to the turn machine."""
+        if self.detection is not None:
+            verdict = await confirms_barge_in(self.detection.detector, audio)
+            for action in self.turns.push(F.BargeInVerdictFrame(end_ms, verdict)):
+                await self._act(action)
 
     async def _work(self) -> None:
         while True:

@@ -2,8 +2,8 @@
 
 Each registry maps a name to a factory. thinkspeak registers its own stages on import; third-party code adds
 its own either by calling :meth:`Registry.register` before the server starts, or by declaring an entry point
-in the group ``thinkspeak.serve.<kind>`` (``kind`` = ``turn_detectors``, ``hearing``, ``thinkers``,
-``talkers``) whose object is the factory. So the audio-token Talker, a duplex Thinker or a learned turn
+in the group ``thinkspeak.serve.<kind>`` (``kind`` = ``turn_detectors``, ``turn_models``, ``hearing``,
+``thinkers``, ``talkers``) whose object is the factory. So the audio-token Talker, a duplex Thinker or a learned turn
 detector plug in without editing the session.
 """
 

@@ -172,10 +172,15 @@ class RealtimeSession:
             spec.transcript = spec.run.user.transcript = self._hear(spec.audio, None if action.endpoint else spec.run)
             spec.run.start(self._finished)
             if action.endpoint:
-                self._spawn(self.listener.end_turn_when_heard(spec.end_ms, spec.transcript))
+                self._spawn(self.listener.end_turn_when_heard(spec.end_ms, spec.audio, spec.transcript))
         elif isinstance(action, F.HearPauseAction):
             action.pause.transcript = self._hear(action.pause.audio)
-            self._spawn(self.listener.end_turn_when_heard(action.pause.end_ms, action.pause.transcript))
+            self._spawn(self.listener.end_turn_when_heard(action.pause.end_ms, action.pause.audio,
+                                                          action.pause.transcript))
+        elif isinstance(action, F.JudgeBargeInAction):
+            self._spawn(self.listener.judge_barge_in(action.end_ms, action.audio))
+        elif isinstance(action, F.EndPauseAction):
+            await self.listener.end_pause(action.end_ms, action.silence_ms)
         elif isinstance(action, F.DropPauseAction):
             action.pause.transcript.cancel()
         elif isinstance(action, F.DiscardAction):

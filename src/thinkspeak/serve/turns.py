@@ -8,7 +8,9 @@ state                frame                                next state, actions
 ===================  ===================================  ========================================================
 idle / responding    speech start, not audible            user_speaking; announce (speech_started)
 idle / responding    speech start, audible + interrupt    possible_barge_in; hold the assistant's output
-possible_barge_in    speech long                          user_speaking; announce, interrupt (cancel + truncate)
+possible_barge_in    speech long (length rule)            user_speaking; announce, interrupt (cancel + truncate)
+possible_barge_in    pause (detector tells backchannels)  judge it; verdict: interrupt, or end the speech now
+possible_barge_in    pause (otherwise)                    end the speech after server_vad's silence at the most
 possible_barge_in    speech end                           idle / responding; release output (false interruption)
 user_speaking        pause, create and not responding     speculating; speculate (hear + answer, buffered)
 user_speaking        pause, words decide the end          paused; hear the pause
@@ -19,8 +21,11 @@ any                  response start                       responding; discard an
 any                  forget / commit (client)             idle / responding; drop what was under way
 ===================  ===================================  ========================================================
 
-A pause's words decide the end of turn when the turn detector hears words (``semantic_vad``; the session then
-sets the silence that ends the turn from them, :mod:`thinkspeak.serve.detectors`). The speculation and the barge-in are Mini-Omni-Reasoner's real-time interaction loop made
+A pause decides the end of turn when the turn detector judges pauses (``semantic_vad``: its turn model hears the
+words or the audio before the pause and the session sets the silence that ends the turn,
+:mod:`thinkspeak.serve.detectors`). Speech while the assistant talks interrupts it once it has lasted the
+barge-in minimum, unless the detector tells backchannels and coughs from interruptions: then its verdict at
+the speech's first pause decides. The speculation and the barge-in are Mini-Omni-Reasoner's real-time interaction loop made
 explicit: speak while the user may still go on, but never let a discarded guess reach the client.
 """
 
@@ -31,6 +36,7 @@ from enum import Enum
 
 from thinkspeak.serve import frames as F
 from thinkspeak.serve.config import TurnDetection
+from thinkspeak.serve.detectors import FALLBACK_SILENCE_MS
 from thinkspeak.serve.protocol import new_id
 
 
@@ -56,6 +62,7 @@ class TurnMachine:
         self.speech: F.Speech | None = None
         self.spec: F.Speculation | None = None
         self.pause: F.PauseHearing | None = None
+        self.barge_pause: F.SpeechPauseFrame | None = None
 
     @property
     def state(self) -> TurnState:
@@ -84,20 +91,39 @@ class TurnMachine:
             return []
         if isinstance(frame, F.SpeechStartFrame):
             barge = td.interrupt_response and (self.responding or self.playing())
-            self.speech = F.Speech(new_id("item"), frame.start_ms, announced=not barge)
+            self.speech, self.barge_pause = F.Speech(new_id("item"), frame.start_ms, announced=not barge), None
             return [F.HoldOutputAction()] if barge else [F.AnnounceAction(self.speech.item_id, frame.start_ms)]
         speech = self.speech
         if speech is None:
             return []
-        if isinstance(frame, F.SpeechLongFrame) and not speech.announced:
-            speech.announced = True
-            return [F.AnnounceAction(speech.item_id, speech.start_ms), F.InterruptAction()]
-        if isinstance(frame, F.SpeechPauseFrame) and speech.announced:
-            return self._paused(frame, td)
+        if isinstance(frame, F.SpeechLongFrame) and not speech.announced and not td.detector.judges_barge_ins:
+            return self._interrupt()
+        if isinstance(frame, F.SpeechPauseFrame):
+            return self._paused(frame, td) if speech.announced else self._barge_pause(frame, td)
+        if isinstance(frame, F.BargeInVerdictFrame) and not speech.announced:
+            pause, self.barge_pause = self.barge_pause, None
+            current = pause is not None and pause.end_ms == frame.end_ms
+            if frame.interrupts:
+                return self._interrupt() + (self._paused(pause, td) if current else [])
+            return [F.EndPauseAction(frame.end_ms, 0)] if current else []
         if isinstance(frame, F.SpeechResumeFrame):
             return self._void()
         if isinstance(frame, F.SpeechEndFrame):
             return self._ended(frame, td)
+        return []
+
+    def _interrupt(self) -> list[F.Action]:
+        self.speech.announced = True
+        return [F.AnnounceAction(self.speech.item_id, self.speech.start_ms), F.InterruptAction()]
+
+    def _barge_pause(self, frame: F.SpeechPauseFrame, td: TurnDetection) -> list[F.Action]:
+        """A pause in speech heard while the assistant talks: a detector that tells backchannels judges it;
+        otherwise the speech was too short to interrupt, and at most server_vad's silence ends it."""
+        if td.detector.judges_barge_ins:
+            self.barge_pause = frame
+            return [F.JudgeBargeInAction(frame.end_ms, frame.audio)]
+        if td.detector.max_silence_ms > FALLBACK_SILENCE_MS:
+            return [F.EndPauseAction(frame.end_ms, FALLBACK_SILENCE_MS)]
         return []
 
     def _paused(self, frame: F.SpeechPauseFrame, td: TurnDetection) -> list[F.Action]:
@@ -105,8 +131,8 @@ class TurnMachine:
         if td.create_response and not self.responding:
             out += self._discard()
             self.spec = F.Speculation(self.speech.item_id, frame.end_ms, frame.audio, frame.arrived)
-            out.append(F.SpeculateAction(self.spec, endpoint=td.detector.hears_words))
-        elif td.detector.hears_words:
+            out.append(F.SpeculateAction(self.spec, endpoint=td.detector.judges_pauses))
+        elif td.detector.judges_pauses:
             self.pause = F.PauseHearing(frame.end_ms, frame.audio)
             out.append(F.HearPauseAction(self.pause))
         return out
@@ -130,6 +156,7 @@ class TurnMachine:
         return out
 
     def _void(self) -> list[F.Action]:
+        self.barge_pause = None
         return [*self._drop_pause(), *self._discard()]
 
     def _discard(self) -> list[F.Action]:

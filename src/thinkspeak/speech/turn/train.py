@@ -1,0 +1,195 @@
+"""Recipe of the learned end-of-turn head (:mod:`.learned`): examples from the duplex corpus, features, fit.
+
+Examples are the user side of the duplex corpus (:mod:`thinkspeak.data.duplex`): its spoken-math dialogues
+(``make_dialogue`` with the corpus's turn kinds), each user utterance voiced with one of the corpus's user
+voices **except flite** (held out for the benchmark, benchmarks/bench_turns.py), at -29..-19 dBFS in white,
+pink or babble noise at 15-30 dB SNR, as the server hears it at a pause (up to 0.3 s of lead-in, 50-250 ms of
+trailing noise after the last word):
+
+* **complete**: a user turn or barge-in, whole;
+* **incomplete**: the same turn cut where its energy dips between words or sentences (a pause inside a
+  sentence, or between the sentences of a word problem);
+* **other**: a backchannel of the corpus ("uh-huh", "okay", ...) or a :func:`synthetic_cough`.
+
+Features: :func:`.learned.pooled` Whisper-base encoder frames of the last 3 s. The head is fitted with torch
+(class-balanced cross-entropy, AdamW), dialogues split 85/15 for validation, and written with its SHA256SUMS
+and model card::
+
+    nice -n 10 python -m thinkspeak.speech.turn.train --dialogues 240 --work runs/turn-learned \\
+        [--shard i/N]     # features of every N-th dialogue only; run the N shards, then --fit
+    python -m thinkspeak.speech.turn.train --work runs/turn-learned --fit --out src/thinkspeak/assets/turn-learned
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from thinkspeak.data.shards import ShardSpec
+from thinkspeak.speech.turn.learned import CLASSES, WEIGHTS, WINDOW_S, pooled
+
+RATE = 16000
+TRAIN_VOICES = ("espeak:en-us+m3:rate=165:pitch=45", "espeak:en-us+f3:rate=160:pitch=60",
+                "espeak:en-gb+m1:rate=175:pitch=40", "espeak:en-us+f4:rate=150:pitch=70", "festival:kal")
+SEED = 1
+COMPLETE, INCOMPLETE, OTHER = range(3)
+
+
+def synthetic_cough(rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
+    """A cough: one or two bursts of band-passed (300-3000 Hz) noise, each 10 ms onset and a 60-140 ms
+    exponential decay, with a 100-200 Hz glottal buzz under the first; 0.25-0.6 s in all, peak 0.5."""
+    from scipy.signal import butter, sosfilt
+
+    sos = butter(2, [300, 3000], btype="bandpass", fs=rate, output="sos")
+    parts = []
+    for k in range(int(rng.integers(1, 3))):
+        n = int(rng.uniform(0.18, 0.3) * rate)
+        t = np.arange(n) / rate
+        env = np.minimum(t / 0.01, 1.0) * np.exp(-t / rng.uniform(0.06, 0.14))
+        burst = sosfilt(sos, rng.standard_normal(n)) * env
+        if k == 0:
+            burst += 0.3 * np.sin(2 * np.pi * rng.uniform(100, 200) * t) * env
+        parts += [burst, np.zeros(int(rng.uniform(0.03, 0.1) * rate))]
+    x = np.concatenate(parts)
+    return (0.5 * x / np.abs(x).max()).astype(np.float32)
+
+
+def dips(audio: np.ndarray, *, edge_s: float = 0.4, floor: float = 0.08) -> list[int]:
+    """Samples where speech stops for >= 30 ms inside ``audio`` (10 ms RMS under ``floor`` x its 95th
+    percentile), at least ``edge_s`` from either end: the inner pauses a VAD may take for an end of turn."""
+    hop = RATE // 100
+    n = audio.size // hop
+    rms = np.sqrt((audio[: n * hop].reshape(n, hop) ** 2).mean(axis=1))
+    quiet = rms < floor * np.percentile(rms, 95)
+    out, run = [], 0
+    for i, q in enumerate(quiet):
+        run = run + 1 if q else 0
+        if run == 3 and edge_s * 100 <= i - 2 <= n - edge_s * 100:
+            out.append((i - 2) * hop)
+    return out
+
+
+def heard(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``speech`` as the server hears it at a pause: lead-in, trailing silence, level, noise."""
+    from thinkspeak.audio import add_noise, normalize_loudness
+
+    x = np.concatenate([np.zeros(int(rng.uniform(0.0, 0.3) * RATE), np.float32), speech,
+                        np.zeros(int(rng.uniform(0.05, 0.25) * RATE), np.float32)])
+    x = normalize_loudness(x, RATE, float(rng.uniform(-29, -19)))
+    return add_noise(x, float(rng.uniform(15, 30)), rng, kind=str(rng.choice(["white", "pink", "babble"])), sr=RATE)
+
+
+def dialogue_examples(index: int, seed: int = SEED) -> list[tuple[np.ndarray, int]]:
+    """The labelled clips of dialogue ``index``: its user turns whole and cut at their dips, its backchannels,
+    and one cough."""
+    from thinkspeak.data.dialogues import make_dialogue
+    from thinkspeak.data.duplex.sample import voice
+    from thinkspeak.data.duplex.timeline import dialogue_utterances
+
+    rng = np.random.default_rng([seed, index])
+    dialogue = make_dialogue(rng, exchanges=int(rng.integers(2, 5)), barge_in_share=0.2, backchannel_share=0.9)
+    spec = TRAIN_VOICES[index % len(TRAIN_VOICES)]
+    out: list[tuple[np.ndarray, int]] = [(heard(synthetic_cough(rng), rng), OTHER)]
+    for utterance in dialogue_utterances(dialogue):
+        if utterance.role != "user":
+            continue
+        speech = voice(spec, utterance.spoken).pcm
+        if utterance.kind == "backchannel":
+            out.append((heard(speech, rng), OTHER))
+            continue
+        out.append((heard(speech, rng), COMPLETE))
+        cuts = dips(speech)
+        for cut in rng.permutation(cuts)[:3]:
+            out.append((heard(speech[:cut], rng), INCOMPLETE))
+    return out
+
+
+def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED) -> Path:
+    """Features and labels of this shard's dialogues -> ``work/features-i-of-N.npz``."""
+    from thinkspeak.speech.encoder import WhisperEncoder
+
+    encoder = WhisperEncoder(cpu_threads=1)
+    xs, ys, groups = [], [], []
+    for index in range(shard.index, dialogues, shard.count):
+        for audio, label in dialogue_examples(index, seed):
+            xs.append(pooled(encoder.features(audio[-int(WINDOW_S * RATE):])))
+            ys.append(label)
+            groups.append(index)
+        print(f"dialogue {index}: {len(ys)} examples", flush=True)
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"features-{shard.index}-of-{shard.count}.npz"
+    np.savez(path, x=np.stack(xs), y=np.array(ys), group=np.array(groups))
+    return path
+
+
+def fit(work: Path, out: Path, *, epochs: int = 400, hidden: int = 64, seed: int = 0) -> dict:
+    """Fit the head on every features file in ``work``; write ``out/head.npz``, SHA256SUMS and metrics."""
+    import torch
+
+    files = sorted(work.glob("features-*.npz"))
+    if not files:
+        raise ValueError(f"work must hold features-*.npz (run without --fit first), got none in {work}")
+    data = [np.load(f) for f in files]
+    x = np.concatenate([d["x"] for d in data]).astype(np.float32)
+    y = np.concatenate([d["y"] for d in data])
+    group = np.concatenate([d["group"] for d in data])
+    valid = (group * 2654435761 % 100) < 15
+    mean, scale = x[~valid].mean(axis=0), x[~valid].std(axis=0) + 1e-4
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+                              torch.nn.Linear(hidden, len(CLASSES)))
+    xt = torch.from_numpy((x - mean) / scale)
+    yt = torch.from_numpy(y).long()
+    counts = np.bincount(y[~valid], minlength=len(CLASSES))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(counts.sum() / (len(CLASSES) * counts), dtype=torch.float32))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
+    train_idx = torch.from_numpy(np.flatnonzero(~valid))
+    for _ in range(epochs):
+        net.train()
+        opt.zero_grad()
+        loss = loss_fn(net(xt[train_idx]), yt[train_idx])
+        loss.backward()
+        opt.step()
+    net.eval()
+    with torch.no_grad():
+        pred = net(xt).argmax(dim=1).numpy()
+    metrics = {"examples": {"train": int((~valid).sum()), "valid": int(valid.sum())},
+               "class_counts": dict(zip(CLASSES, map(int, np.bincount(y, minlength=3)), strict=True)),
+               "valid_accuracy": round(float((pred[valid] == y[valid]).mean()), 4),
+               "valid_recall": {c: round(float((pred[valid & (y == k)] == k).mean()), 4) for k, c in enumerate(CLASSES)},
+               "train_accuracy": round(float((pred[~valid] == y[~valid]).mean()), 4)}
+    out.mkdir(parents=True, exist_ok=True)
+    w1, b1, w2, b2 = (p.detach().numpy().astype(np.float32) for p in (net[0].weight.T, net[0].bias, net[3].weight.T,
+                                                                      net[3].bias))
+    np.savez(out / WEIGHTS, mean=mean.astype(np.float32), scale=scale.astype(np.float32), w1=w1, b1=b1, w2=w2, b2=b2)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    lines = [f"{hashlib.sha256((out / name).read_bytes()).hexdigest()}  {name}" for name in (WEIGHTS, "metrics.json")]
+    (out / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True, help="folder of the features files")
+    parser.add_argument("--dialogues", type=int, default=240, help="duplex dialogues to draw examples from")
+    parser.add_argument("--seed", type=int, default=SEED, help="corpus seed")
+    parser.add_argument("--shard", type=ShardSpec.parse, default=ShardSpec(), help="i/N: every N-th dialogue")
+    parser.add_argument("--fit", action="store_true", help="fit the head on the features in --work")
+    parser.add_argument("--out", type=Path, default=None, help="with --fit: the asset folder to write")
+    args = parser.parse_args(argv)
+    if args.fit:
+        if args.out is None:
+            parser.error("--fit needs --out")
+        print(json.dumps(fit(args.work, args.out), indent=1))
+    else:
+        if args.dialogues < 1:
+            parser.error(f"--dialogues must be >= 1, got {args.dialogues}")
+        print(extract(args.work, args.dialogues, args.shard, args.seed))
+
+
+if __name__ == "__main__":
+    main()

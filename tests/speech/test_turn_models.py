@@ -1,0 +1,100 @@
+"""End-of-turn models on real speech made by the packaged TTS (flite: the voice held out of the learned head's
+training): a finished question against the same recording cut at a pause inside it, backchannels and a cough.
+Smart Turn's features are checked against the model itself: features in another layout would not separate
+complete from cut-off speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from parts import needs_flite
+from thinkspeak.audio import resample
+from thinkspeak.speech.turn.features import last_window, window_log_mel
+from thinkspeak.speech.turn.train import dips, synthetic_cough
+
+pytestmark = needs_flite
+QUESTION = "What is six times seven?"
+
+
+def speak(text: str, voice: str = "flite:slt") -> np.ndarray:
+    """``text`` at 16 kHz, trimmed to its speech."""
+    from thinkspeak.speech.tts import get_tts
+
+    result = get_tts(voice).synthesize(text)
+    x = resample(result.pcm, result.sample_rate, 16000)
+    loud = np.flatnonzero(np.abs(x) > 0.01)
+    return x[loud[0]:loud[-1]]
+
+
+def at_pause(speech: np.ndarray) -> np.ndarray:
+    """As the server hears it at a pause: 0.2 s lead-in, 100 ms of silence after."""
+    return np.concatenate([np.zeros(3200, np.float32), speech, np.zeros(1600, np.float32)])
+
+
+@pytest.fixture(scope="module")
+def question() -> tuple[np.ndarray, list[np.ndarray]]:
+    speech = speak(QUESTION)
+    cuts = dips(speech)
+    assert len(cuts) >= 2, "flite's question has pauses between its words"
+    return at_pause(speech), [at_pause(speech[:c]) for c in cuts]
+
+
+def test_window_log_mel_keeps_the_end_and_pads_the_start():
+    x = np.linspace(-0.5, 0.5, 16000 * 10, dtype=np.float32)
+    assert np.array_equal(last_window(x, 8.0), x[-128000:])
+    padded = last_window(x[:16000], 8.0)
+    assert padded.shape == (128000,) and not padded[:112000].any() and np.array_equal(padded[112000:], x[:16000])
+    mel = window_log_mel(x[:16000], 8.0)
+    assert mel.shape == (80, 800) and mel.dtype == np.float32
+    assert mel.max() <= 2.0 and mel.min() >= mel.max() - 2.0  # clamped 8 below the max, scaled by 1/4
+
+
+def test_smart_turn_hears_a_finished_question_and_not_its_cut_off_start(question):
+    from thinkspeak.speech.turn.smart_turn import load_smart_turn
+
+    model = load_smart_turn()
+    whole, cuts = question
+    p = model.probability(whole)
+    assert p >= 0.5
+    assert all(model.probability(cut) < p - 0.3 for cut in cuts)
+
+
+def test_learned_head_hears_a_finished_question_and_not_its_cut_off_start(question):
+    from thinkspeak.speech.turn.learned import load_learned
+
+    model = load_learned()
+    whole, cuts = question
+    assert model.probability(whole) >= 0.5
+    assert all(model.probability(cut) < 0.5 for cut in cuts)
+    assert model.backchannel(whole) < 0.5  # a question takes the floor
+
+
+@pytest.mark.parametrize("text", ["okay", "mm-hm", "uh-huh"])
+def test_learned_head_tells_backchannels_from_interruptions(text):
+    from thinkspeak.speech.turn.learned import load_learned
+
+    model = load_learned()
+    assert model.backchannel(at_pause(speak(text))) >= 0.5
+    assert model.backchannel(at_pause(speak("Wait, what does that mean?"))) < 0.5
+
+
+def test_learned_head_hears_a_cough_as_no_bid_for_the_floor():
+    from thinkspeak.speech.turn.learned import load_learned
+
+    cough = synthetic_cough(np.random.default_rng(7))
+    assert load_learned().backchannel(at_pause(cough)) >= 0.5
+
+
+def test_a_tampered_learned_head_is_refused(tmp_path):
+    from thinkspeak.speech.models import ModelIntegrityError
+    from thinkspeak.speech.turn.learned import ASSET, load_head
+
+    for name in ("head.npz", "SHA256SUMS"):
+        (tmp_path / name).write_bytes((ASSET / name).read_bytes())
+    load_head(tmp_path)
+    data = bytearray((tmp_path / "head.npz").read_bytes())
+    data[-100] ^= 1
+    (tmp_path / "head.npz").write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match="SHA256SUMS"):
+        load_head(tmp_path)
