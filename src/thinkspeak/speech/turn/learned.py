@@ -83,7 +83,7 @@ class LearnedTurn:
         if encoder is None:
             from thinkspeak.speech.encoder import WhisperEncoder
 
-            encoder = WhisperEncoder(cpu_threads=1)
+            encoder = WhisperEncoder()  # the same CTranslate2 model (and settings) as the server's ASR
         self.encoder = encoder
 
     def features(self, audio: np.ndarray) -> np.ndarray:
