@@ -122,6 +122,23 @@ def epoch_batches(lengths: list[int], batch_tokens: int, max_batch: int, seed: i
     return batches
 
 
+def jitter(audio: torch.Tensor, config: TalkerConfig, p: float) -> torch.Tensor:
+    """Training inputs with a share ``p`` of the codes moved to a neighbouring code (+-1 or 2; a 1-bit field
+    flips), the targets unchanged: decoding feeds back its own samples, which miss by a code or two (Codec2's
+    fields are ordered scalar indices), and a Talker that saw only exact histories drifts off after one miss
+    (the overfit check in docs/talker.md: 97% teacher-forced field accuracy, free-running WER > 100%)."""
+    n_codes = torch.tensor(config.codebook_sizes * config.frames_per_step, device=audio.device)
+    is_code = audio < n_codes
+    step = torch.randint(1, 3, audio.shape, device=audio.device) * (torch.randint(0, 2, audio.shape,
+                                                                                  device=audio.device) * 2 - 1)
+    moved = (audio + step).clamp(min=0)
+    moved = torch.minimum(moved, n_codes - 1)
+    moved = torch.where(moved == audio, audio + step.sign().neg(), moved).clamp(0)  # stuck at an edge: go back
+    moved = torch.minimum(moved, n_codes - 1)
+    hit = is_code & (torch.rand(audio.shape, device=audio.device) < p)
+    return torch.where(hit, moved, audio)
+
+
 class TalkerLoss(nn.Module):
     """Mean audio cross-entropy over counted targets (+ text slot CE for ``moshi``); per-codebook CE too."""
 
@@ -131,7 +148,8 @@ class TalkerLoss(nn.Module):
 
     def forward(self, b: TalkerBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c = self.talker.config
-        text_logits, audio_logits = self.talker(b.text[:, :-1], b.audio[:, :-1])
+        audio_in = jitter(b.audio[:, :-1], c, c.input_noise) if self.training and c.input_noise else b.audio[:, :-1]
+        text_logits, audio_logits = self.talker(b.text[:, :-1], audio_in, targets=b.audio[:, 1:])
         per_stream = []
         for s, logits in enumerate(self.talker.split_audio(audio_logits)):
             m = b.mask[:, 1:, s]
