@@ -39,8 +39,37 @@ log = logging.getLogger("thinkspeak.train")
 ROW_COLUMNS = ["id", "split", "words", "word_start", "codes", "frames", "codec"]
 
 
+TRAINING_ONLY = ("input_noise", "trained_with")  # config keys a warm start may change
+
+
 def talker_config(recipe: Recipe) -> TalkerConfig:
-    return TalkerConfig.from_dict(dict(recipe.talker), where=f"recipe {recipe.source or recipe.name}: talker")
+    keys = {k: v for k, v in recipe.talker.items() if k != "init"}
+    return TalkerConfig.from_dict(keys, where=f"recipe {recipe.source or recipe.name}: talker")
+
+
+def talker_init(recipe: Recipe) -> Path | None:
+    """The Talker folder a recipe's ``talker: {init: ...}`` starts from (``shipped``: the packaged default)."""
+    from thinkspeak.decode.talker import default_talker_path
+
+    value = recipe.talker.get("init")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"recipe {recipe.name}: talker.init must be a Talker folder or 'shipped', got {value!r}")
+    return default_talker_path() if value == "shipped" else Path(value)
+
+
+def warm_start(init: Path, config: TalkerConfig) -> Talker:
+    """The Talker saved in ``init``, checked to have ``config``'s shape; training-only keys come from ``config``."""
+    from dataclasses import fields, replace
+
+    talker = Talker.load(init)
+    differ = [f.name for f in fields(TalkerConfig) if f.name not in TRAINING_ONLY
+              and getattr(talker.config, f.name) != getattr(config, f.name)]
+    if differ:
+        raise ValueError(f"Talker {str(init)!r} differs from the recipe's talker config in {differ}")
+    talker.config = replace(talker.config, input_noise=config.input_noise)
+    return talker.train()
 
 
 def load_checkpoint(run: str | Path, recipe: Recipe, checkpoint: str | Path | None = None) -> Talker:
@@ -176,7 +205,7 @@ def train_talker_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False
     accelerator = Accelerator(mixed_precision=_mixed_precision(recipe))
     setup_logging(out, accelerator.is_main_process)
     config = talker_config(recipe)
-    results, previous = [], None
+    results, previous = [], talker_init(recipe)
     for stage in recipe.stages:
         stage_dir = out / stage.name
         if (stage_dir / FINAL / "talker.json").is_file():
@@ -201,7 +230,7 @@ def train_talker_stage(recipe: Recipe, config: TalkerConfig, stage: StageConfig,
     if ckpt is None and stage_dir.exists() and any(stage_dir.glob("checkpoints/step-*")) and not resume:
         raise ValueError(f"{str(stage_dir)!r} holds an unfinished stage; pass --resume or choose another --out")
     torch.manual_seed(recipe.seed)
-    talker = Talker.load(init).train() if init is not None else Talker(config)
+    talker = warm_start(init, config) if init is not None else Talker(config)
     loss_module = TalkerLoss(talker)
     decay = [p for n, p in talker.named_parameters() if p.dim() >= 2 and "emb" not in n]
     rest = [p for n, p in talker.named_parameters() if not (p.dim() >= 2 and "emb" not in n)]
