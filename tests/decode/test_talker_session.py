@@ -133,7 +133,7 @@ def test_session_feeds_the_training_layout_and_decodes_the_training_frames(align
     words = ["one", "twenty", "three."]
     s = build_streams(c, words, starts, codes)
     oracle = Oracle(c, s, depth)
-    session = TalkerSession(oracle, get_codec(), options=TalkerOptions(temperature=0))
+    session = TalkerSession(oracle, get_codec(), options=TalkerOptions(temperature=0, max_tail_s=9, max_pause_s=9))
     pushed = []
     push = session._decoder.push
     session._decoder.push = lambda frames: (pushed.append(np.array(frames)), push(frames))[1]
@@ -148,3 +148,25 @@ def test_session_feeds_the_training_layout_and_decodes_the_training_frames(align
         assert text_in == s.text[t], f"text slot at step {t}"
         assert (audio_in == s.audio[t]).all(), f"audio at step {t}"
     assert not oracle.bad_prefix
+
+
+def test_guards_bound_pauses_and_the_end_of_a_talker_that_would_never_end():
+    """A Talker that always waits (PAD) and never emits EOA: the pause guard starts each queued word, the tail
+    guard ends the audio; without them it runs to max_seconds."""
+    torch.manual_seed(0)
+    c = TalkerConfig(layers=1, d_model=32, heads=2, ffn=64)
+    stubborn = Talker(c)
+    stubborn.text_head = torch.nn.Linear(c.d_model, c.text_vocab)
+    stubborn.audio_head = torch.nn.Linear(c.d_model, sum(c.stream_sizes))
+    for head in (stubborn.text_head, stubborn.audio_head):
+        torch.nn.init.zeros_(head.weight)
+        torch.nn.init.zeros_(head.bias)
+    with torch.no_grad():
+        stubborn.text_head.bias[0] = 5.0  # PAD
+        stubborn.audio_head.bias[np.cumsum(c.stream_sizes) - 1] = -5.0  # every EOA
+    text = "one two three."
+    guarded = speak(stubborn, get_codec(), text, options=TalkerOptions(max_seconds=8.0))
+    assert 0 < guarded.size / 8000 < 6.0
+    unguarded = speak(stubborn, get_codec(), text, options=TalkerOptions(max_seconds=8.0, max_pause_s=100,
+                                                                         max_tail_s=100))
+    assert unguarded.size / 8000 > 7.5  # max_seconds counts steps, the delayed streams' last frames are cut

@@ -122,3 +122,16 @@ def test_depth_needs_targets():
     s = build_streams(c, ["ab"], [0.1], random_codes(4, c.codebook_sizes))
     with pytest.raises(ValueError, match="needs the next step's targets"):
         Talker(c)(torch.from_numpy(s.text)[None], torch.from_numpy(s.audio)[None])
+
+
+def test_without_audio_history_the_audio_inputs_do_not_matter():
+    torch.manual_seed(0)
+    c = TalkerConfig(audio_history=False, **TINY)
+    talker = Talker(c).eval()
+    s = build_streams(c, ["ab", "c"], [0.1, 0.3], random_codes(20, c.codebook_sizes, 3))
+    text, audio = torch.from_numpy(s.text)[None], torch.from_numpy(s.audio)[None]
+    other = torch.from_numpy(build_streams(c, ["ab", "c"], [0.1, 0.3], random_codes(20, c.codebook_sizes, 4)).audio)
+    with torch.no_grad():
+        a, b = talker(text, audio)[1], talker(text, other[None, :text.shape[1]])[1]
+    assert torch.equal(a, b)
+    assert not any("audio_emb" in k for k in talker.state_dict())

@@ -29,20 +29,28 @@ from thinkspeak.text.speakable import speakable_words
 
 @dataclass(frozen=True)
 class TalkerOptions:
-    """Sampling of the audio streams: ``temperature`` 0 is greedy; ``max_seconds`` bounds one utterance."""
+    """Sampling of the audio streams: ``temperature`` 0 is greedy; ``max_seconds`` bounds one utterance.
+
+    Two guards bound what the Talker decides itself (``moshi``): a pause with words queued lasts at most
+    ``max_pause_s`` (then the next word starts), and the audio ends at most ``max_tail_s`` after the text's
+    end was consumed. In the training data the longest pause is 0.88 s and the longest end 0.68 s; without the
+    guards an undertrained Talker that misses its one EOA step babbles on to ``max_seconds``."""
 
     temperature: float = 0.7
     top_k: int = 8
     seed: int = 0
     max_seconds: float = 60.0
+    max_pause_s: float = 1.0
+    max_tail_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.temperature <= 5:
             raise ValueError(f"temperature must be in [0, 5], got {self.temperature!r}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k!r}")
-        if not self.max_seconds > 0:
-            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds!r}")
+        for name in ("max_seconds", "max_pause_s", "max_tail_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
 
 
 class TalkerSession:
@@ -80,6 +88,8 @@ class TalkerSession:
         self._frames: dict[int, np.ndarray] = {}
         self._end_step: int | None = None  # frame-step index at which audio ends (EOA)
         self._idle = 0
+        self._pause = 0  # PAD steps chosen in a row while a word was queued
+        self._eot_step: int | None = None
         self._started = False
         self.cancelled = False
         self.finished = False
@@ -136,6 +146,9 @@ class TalkerSession:
         # the model decides: wait (PAD), announce the word (EPAD), or start it at once
         word_start = self._words[0][0] if self._words else EOT
         choice = int(torch.stack([logits[PAD], logits[EPAD], logits[word_start]]).argmax())
+        self._pause = self._pause + 1 if choice == 0 else 0
+        if self._pause > self.options.max_pause_s * self.config.step_rate:
+            choice, self._pause = 1, 0
         if choice == 2:
             word = self._next_word()
             self._current = word[1:]
@@ -214,7 +227,10 @@ class TalkerSession:
         t1 = self._t + 1
         frame_step = t1 - self._delays  # the frame-step each stream's new token belongs to
         codes = self._audio(h, frame_step)
-        if t1 / self.config.step_rate > self.options.max_seconds and self._end_step is None:
+        if self._eot_fed and self._eot_step is None and self.config.alignment == "moshi":  # text leads in miniomni
+            self._eot_step = t1
+        tail = self._eot_step is not None and t1 - self._eot_step > self.options.max_tail_s * self.config.step_rate
+        if (tail or t1 / self.config.step_rate > self.options.max_seconds) and self._end_step is None:
             self._end_step = int(frame_step.max())
             codes = self._layout(codes, frame_step)
         self._text_in, self._audio_in, self._t = nxt, codes, t1

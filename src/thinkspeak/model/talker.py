@@ -66,6 +66,7 @@ class TalkerConfig:
     cond_dim: int = 0
     depth: int = 0
     input_noise: float = 0.0
+    audio_history: bool = True
     trained_with: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -258,7 +259,7 @@ class Talker(nn.Module):
         self.register_buffer("offsets", torch.tensor(np.cumsum((0,) + sizes[:-1]), dtype=torch.long),
                              persistent=False)
         self.text_emb = nn.Embedding(config.text_vocab, config.d_model)
-        self.audio_emb = nn.EmbeddingBag(sum(sizes), config.d_model, mode="sum")
+        self.audio_emb = nn.EmbeddingBag(sum(sizes), config.d_model, mode="sum") if config.audio_history else None
         self.cond = nn.Linear(config.cond_dim, config.d_model) if config.cond_dim else None
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.norm = RMSNorm(config.d_model)
@@ -299,7 +300,9 @@ class Talker(nn.Module):
                cache: list | None = None, start: int = 0) -> torch.Tensor:
         """The final (normalised) state of every step ``[B, T, d]``."""
         B, T, S = audio.shape
-        x = self.text_emb(text) + self.audio_emb((audio + self.offsets).reshape(B * T, S)).view(B, T, -1)
+        x = self.text_emb(text)
+        if self.audio_emb is not None:
+            x = x + self.audio_emb((audio + self.offsets).reshape(B * T, S)).view(B, T, -1)
         if self.cond is not None and cond is not None:
             x = x + self.cond(cond)
         pos = torch.arange(start, start + text.shape[1], device=text.device)
