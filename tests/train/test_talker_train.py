@@ -67,7 +67,7 @@ def test_warm_start_from_a_talker_folder(tmp_path):
     from thinkspeak.model.talker import TalkerConfig
 
     corpus = tiny_corpus(tmp_path / "corpus")
-    shape = {"layers": 1, "d_model": 32, "heads": 2, "ffn": 64}
+    shape = {"layers": 1, "d_model": 32, "heads": 2, "ffn": 64, "audio_history": True}
     torch.manual_seed(1)
     start = Talker(TalkerConfig(**shape)).save(tmp_path / "start")
 
