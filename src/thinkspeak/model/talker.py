@@ -27,6 +27,11 @@ Streams of one step: Mini-Omni's parallel heads predict them independently given
 residual MLP of width ``depth``): stream ``j`` of a step is predicted from the step's state plus the
 embeddings of streams ``0..j-1`` of the same step, so a step's fields are sampled one after another as a joint.
 Training stays one parallel pass (the earlier streams are the targets: a prefix sum of their embeddings).
+
+``audio_history = False`` drops the audio streams from the input: each step reads the text slot only (with
+the delays' look-ahead), so free-running decoding sees exactly the inputs it was trained on; measured
+better than feeding back its own codes on the small data of this project (docs/talker.md, "Diagnosis").
+``input_noise`` (training only) moves a share of the input codes by one or two codes.
 """
 
 from __future__ import annotations
