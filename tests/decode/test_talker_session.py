@@ -98,7 +98,7 @@ class Oracle(torch.nn.Module):
 
     def audio_head(self, h):
         out = torch.full((sum(self.config.stream_sizes),), -10.0)
-        out[self.offsets + self.s.audio[int(h[0])]] = 10.0
+        out[self.offsets + torch.from_numpy(self.s.audio[int(h[0])])] = 10.0
         return out
 
     # the depth interface (FastDepth's): the state is (step, codes chosen so far in this step)
