@@ -106,6 +106,8 @@ def main() -> None:
                         help="Talker folder, or 'shipped' (default); repeat to compare, the first is the baseline")
     parser.add_argument("--n", type=int, default=100, help="held-out responses (at most the split's size)")
     parser.add_argument("--sessions", default="1,2,4")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="sampling temperature of the Talkers' audio (default: TalkerOptions', 0.7; 0 = greedy)")
     parser.add_argument("--compare", nargs=2, default=None, metavar="RUN", help="two training runs to compare")
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args()
@@ -113,7 +115,7 @@ def main() -> None:
 
     from thinkspeak.audio.resample import resample
     from thinkspeak.codecs import get_codec
-    from thinkspeak.decode.talker import TokenTalker, speak
+    from thinkspeak.decode.talker import TalkerOptions, TokenTalker, speak
     from thinkspeak.speech.asr import WhisperASR
 
     items = held_out(args.data, args.n)
@@ -151,7 +153,8 @@ def main() -> None:
         result["piper_first_chunk_ms_median"] = round(statistics.median(pipers), 1)
         result["talkers"], first = {}, None
         for name in args.talker or ["shipped"]:
-            tk = TokenTalker.load(None if name == "shipped" else name)
+            options = None if args.temperature is None else TalkerOptions(temperature=args.temperature)
+            tk = TokenTalker.load(None if name == "shipped" else name, options=options)
             codec = tk.codec
             talker_h, rtf = [], []
             for it in items:
