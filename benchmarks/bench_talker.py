@@ -1,6 +1,6 @@
 """Token Talker figures (issue 11), all in one run on the held-out split of a Talker dataset.
 
-    python benchmarks/bench_talker.py --data data/talker [--talker PATH] [--n 100] [--sessions 1,2,4]
+    python benchmarks/bench_talker.py --data data/talker [--talker PATH ...] [--n 100] [--sessions 1,2,4]
     python benchmarks/bench_talker.py --data data/talker --compare RUN_A RUN_B --n 6   # alignment ablation
 
 Prints (medians over items unless said otherwise):
@@ -11,6 +11,8 @@ Prints (medians over items unless said otherwise):
   the first streaming chunk, split_for_streaming's first clause; waiting for its words is not counted);
 * concurrent sessions: N sessions stepped round-robin on one thread; real time when every session's audio
   is produced at least as fast as it plays.
+Several ``--talker`` folders are measured in the same run on the same items (``shipped`` = the packaged
+default); the first is the named baseline of the ``x_first`` WER ratios.
 With ``--compare`` it trains nothing: it loads two runs' Talkers (e.g. the moshi and miniomni alignment
 ablations) and reports their held-out audio loss and WER side by side.
 """
@@ -100,9 +102,12 @@ def concurrent(talker, codec, texts: list[str], n: int, seconds: float = 3.0) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data/talker"))
-    parser.add_argument("--talker", default=None, help="Talker folder (default: the shipped talker-default)")
+    parser.add_argument("--talker", action="append", default=None,
+                        help="Talker folder, or 'shipped' (default); repeat to compare, the first is the baseline")
     parser.add_argument("--n", type=int, default=100, help="held-out responses (at most the split's size)")
     parser.add_argument("--sessions", default="1,2,4")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="sampling temperature of the Talkers' audio (default: TalkerOptions', 0.7; 0 = greedy)")
     parser.add_argument("--compare", nargs=2, default=None, metavar="RUN", help="two training runs to compare")
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     args = parser.parse_args()
@@ -110,7 +115,7 @@ def main() -> None:
 
     from thinkspeak.audio.resample import resample
     from thinkspeak.codecs import get_codec
-    from thinkspeak.decode.talker import TokenTalker, speak
+    from thinkspeak.decode.talker import TalkerOptions, TokenTalker, speak
     from thinkspeak.speech.asr import WhisperASR
 
     items = held_out(args.data, args.n)
@@ -136,27 +141,37 @@ def main() -> None:
                            "wer": round(wer(refs, hyps), 4), "examples": list(zip(refs, hyps, strict=True))[:2]}
             print(json.dumps({run: result[run]}, indent=1), flush=True)
     else:
-        tk = TokenTalker.load(args.talker)
-        codec = tk.codec
-        teacher_h, codec_h, talker_h, rtf = [], [], [], []
+        teacher_h, codec_h = [], []
         for it in items:
             teacher = resample(it["teacher"], it["rate"], RATE)
             teacher_h.append(asr.transcribe(teacher).text)
+            codec = get_codec("codec2")
             codec_h.append(asr.transcribe(codec.decode(codec.encode(teacher, RATE), RATE)).text)
-            t0 = time.perf_counter()
-            pcm = speak(tk.talker, codec, it["text"], RATE, tk.options)
-            rtf.append((time.perf_counter() - t0) / max(pcm.size / RATE, 1e-9))
-            talker_h.append(asr.transcribe(pcm).text)
-        w = {"teacher": wer(refs, teacher_h), "codec": wer(refs, codec_h), "talker": wer(refs, talker_h)}
-        result["wer"] = {k: round(v, 4) for k, v in w.items()}
-        result["talker_over_codec"] = round(w["talker"] / max(w["codec"], 1e-9), 2)
-        result["rtf_median"] = round(statistics.median(rtf), 3)
-        firsts = [first_audio_ms(tk.talker, codec, it["text"]) for it in items[:10]]
+        w_codec = wer(refs, codec_h)
+        result["wer"] = {"teacher": round(wer(refs, teacher_h), 4), "codec": round(w_codec, 4)}
         pipers = [piper_first_ms(it["text"]) for it in items[:10]]
-        result["first_audio_ms"] = {"token_talker_median": round(statistics.median(firsts), 1),
-                                    "piper_first_chunk_median": round(statistics.median(pipers), 1)}
-        result["concurrent"] = [concurrent(tk.talker, codec, refs, int(n)) for n in args.sessions.split(",")]
-        result["examples"] = [{"ref": r, "talker": h} for r, h in zip(refs[:3], talker_h[:3], strict=False)]
+        result["piper_first_chunk_ms_median"] = round(statistics.median(pipers), 1)
+        result["talkers"], first = {}, None
+        for name in args.talker or ["shipped"]:
+            options = None if args.temperature is None else TalkerOptions(temperature=args.temperature)
+            tk = TokenTalker.load(None if name == "shipped" else name, options=options)
+            codec = tk.codec
+            talker_h, rtf = [], []
+            for it in items:
+                t0 = time.perf_counter()
+                pcm = speak(tk.talker, codec, it["text"], RATE, tk.options)
+                rtf.append((time.perf_counter() - t0) / max(pcm.size / RATE, 1e-9))
+                talker_h.append(asr.transcribe(pcm).text)
+            w = wer(refs, talker_h)
+            first = w if first is None else first
+            firsts = [first_audio_ms(tk.talker, codec, it["text"]) for it in items[:10]]
+            result["talkers"][name] = {
+                "wer": round(w, 4), "over_codec": round(w / w_codec, 2) if w_codec else None, "x_first": round(w / max(first, 1e-9), 3),
+                "rtf_median": round(statistics.median(rtf), 3),
+                "first_audio_ms_median": round(statistics.median(firsts), 1),
+                "concurrent": [concurrent(tk.talker, codec, refs, int(n)) for n in args.sessions.split(",")],
+                "examples": [{"ref": r, "talker": h} for r, h in zip(refs[:3], talker_h[:3], strict=False)]}
+            print(json.dumps({name: result["talkers"][name]}, indent=1), flush=True)
         print(json.dumps(result, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

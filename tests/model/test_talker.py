@@ -41,10 +41,11 @@ def test_moshi_text_slot_is_align_text_of_the_words_with_eot():
     codes = random_codes(100, (4,))  # 2 s at 50 Hz -> 50 steps
     s = build_streams(c, ["ab", "c."], [0.1, 1.0], codes)
     a, b, dot = (encode_word(x)[0] for x in ("a", "b", "."))
-    want = align_text([([a, b], 0.1, 0.1), (encode_word("c.") , 1.0, 1.0), ([EOT], 1.0, 1.0)],
+    shift = -1 / 25  # 0.1 s = step 2.5: the words move one step earlier, so that the first starts at step 1
+    want = align_text([([a, b], 0.1 + shift, 0.1), (encode_word("c."), 1.0 + shift, 1.0), ([EOT], 1.0 + shift, 1.0)],
                       duration=len(s.text) / 25, frame_rate=25, pad=PAD, epad=EPAD)
     assert list(s.text) == want
-    assert list(s.text[:5]) == [PAD, EPAD, a, b, PAD]  # 0.1 s = step 2.5: the word starts at step 2
+    assert list(s.text[:4]) == [EPAD, a, b, PAD]
     assert dot in s.text
 
 
@@ -91,3 +92,46 @@ def test_save_load_round_trip_and_bad_folder(tmp_path):
     (tmp_path / "t" / "talker.json").write_text('{"layers": 0}')
     with pytest.raises(ValueError, match="layers must be an int >= 1"):
         Talker.load(tmp_path / "t")
+
+
+def test_depth_decoding_gives_the_logits_training_teaches():
+    """FastDepth (numpy, one stream at a time) = Talker.forward's teacher-forced depth logits."""
+    torch.manual_seed(0)
+    c = TalkerConfig(depth=24, **TINY)
+    talker = Talker(c).eval()
+    for p in talker.parameters():  # away from the initial ones (norm weights 1, zero positions)
+        p.data += 0.1 * torch.randn_like(p)
+    s = build_streams(c, ["ab", "c"], [0.1, 0.3], random_codes(20, c.codebook_sizes, 3))
+    text, audio = torch.from_numpy(s.text)[None], torch.from_numpy(s.audio)[None]
+    with torch.no_grad():
+        _, want = talker(text[:, :-1], audio[:, :-1], targets=audio[:, 1:])
+        h = talker.hidden(text[:, :-1], audio[:, :-1])[0]
+    fast = talker.fast_depth()
+    for t in (0, 5, len(s.text) - 2):
+        g = fast.start(h[t])
+        rows = []
+        for j, code in enumerate(s.audio[t + 1]):
+            rows.append(fast.logits(g, j))
+            if j + 1 < len(c.stream_sizes):
+                g = fast.push(g, j, int(code))
+        np.testing.assert_allclose(np.concatenate(rows), want[0, t].numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_depth_needs_targets():
+    c = TalkerConfig(depth=8, **TINY)
+    s = build_streams(c, ["ab"], [0.1], random_codes(4, c.codebook_sizes))
+    with pytest.raises(ValueError, match="needs the next step's targets"):
+        Talker(c)(torch.from_numpy(s.text)[None], torch.from_numpy(s.audio)[None])
+
+
+def test_without_audio_history_the_audio_inputs_do_not_matter():
+    torch.manual_seed(0)
+    c = TalkerConfig(audio_history=False, **TINY)
+    talker = Talker(c).eval()
+    s = build_streams(c, ["ab", "c"], [0.1, 0.3], random_codes(20, c.codebook_sizes, 3))
+    text, audio = torch.from_numpy(s.text)[None], torch.from_numpy(s.audio)[None]
+    other = torch.from_numpy(build_streams(c, ["ab", "c"], [0.1, 0.3], random_codes(20, c.codebook_sizes, 4)).audio)
+    with torch.no_grad():
+        a, b = talker(text, audio)[1], talker(text, other[None, :text.shape[1]])[1]
+    assert torch.equal(a, b)
+    assert not any("audio_emb" in k for k in talker.state_dict())

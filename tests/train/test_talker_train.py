@@ -57,3 +57,31 @@ def test_train_resume_export(tmp_path):
         assert hashlib.sha256((tmp_path / "asset" / name).read_bytes()).hexdigest() == digest
     assert "| talker | 3 |" in (tmp_path / "asset" / "README.md").read_text()
     Talker.load(tmp_path / "asset")
+
+
+def test_warm_start_from_a_talker_folder(tmp_path):
+    """``talker: {init: PATH}`` starts from that Talker's weights (training-only keys from the recipe); a
+    folder of another shape is refused naming the keys."""
+    import torch
+
+    from thinkspeak.model.talker import TalkerConfig
+
+    corpus = tiny_corpus(tmp_path / "corpus")
+    shape = {"layers": 1, "d_model": 32, "heads": 2, "ffn": 64, "audio_history": True}
+    torch.manual_seed(1)
+    start = Talker(TalkerConfig(**shape)).save(tmp_path / "start")
+
+    def run(name, talker):
+        recipe = tmp_path / f"{name}.yaml"
+        recipe.write_text(yaml.safe_dump({
+            "extends": "talker", "name": name, "corpus": str(corpus), "talker": talker,
+            "defaults": {"eval_samples": 0, "warmup_steps": 1},
+            "stages": [{"name": "talker", "steps": 1, "lr": 1e-9, "max_minutes": None}]}))
+        return main(["train", "--recipe", str(recipe), "--out", str(tmp_path / name), "--no-progress"])
+
+    assert run("warm", {**shape, "init": str(start), "input_noise": 0.3}) == 0
+    warm = Talker.load(tmp_path / "warm" / "talker" / "final")
+    assert warm.config.input_noise == 0.3
+    before = Talker.load(start).state_dict()
+    assert all(torch.allclose(v, before[k], atol=1e-5) for k, v in warm.state_dict().items())  # lr ~ 0
+    assert run("other", {**shape, "d_model": 64, "init": str(start)}) == 2

@@ -29,20 +29,30 @@ from thinkspeak.text.speakable import speakable_words
 
 @dataclass(frozen=True)
 class TalkerOptions:
-    """Sampling of the audio streams: ``temperature`` 0 is greedy; ``max_seconds`` bounds one utterance."""
+    """Sampling of the audio streams: ``temperature`` 0 is greedy (the default: for the shipped Talker, which
+    does not read its own codes back, sampling only adds noise -- WER 33.7% greedy vs 51.5% at 0.7, docs/results.md);
+    ``max_seconds`` bounds one utterance.
 
-    temperature: float = 0.7
+    Two guards bound what the Talker decides itself (``moshi``): a pause with words queued lasts at most
+    ``max_pause_s`` (then the next word starts), and the audio ends at most ``max_tail_s`` after the text's
+    end was consumed. In the training data the longest pause is 0.88 s and the longest end 0.68 s; without the
+    guards an undertrained Talker that misses its one EOA step babbles on to ``max_seconds``."""
+
+    temperature: float = 0.0
     top_k: int = 8
     seed: int = 0
     max_seconds: float = 60.0
+    max_pause_s: float = 1.0
+    max_tail_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.temperature <= 5:
             raise ValueError(f"temperature must be in [0, 5], got {self.temperature!r}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k!r}")
-        if not self.max_seconds > 0:
-            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds!r}")
+        for name in ("max_seconds", "max_pause_s", "max_tail_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
 
 
 class TalkerSession:
@@ -58,16 +68,16 @@ class TalkerSession:
         self.options = options or TalkerOptions()
         self.out_rate = out_rate or codec.sample_rate
         self._decoder = codec.stream_decoder(self.out_rate)
-        self._gen = torch.Generator().manual_seed(self.options.seed)
+        self._rng = np.random.default_rng(self.options.seed)
+        self._depth = None if talker.depth is None else talker.fast_depth()
         sizes = np.array(c.stream_sizes)
         self._delays = np.array(c.stream_delays)
         self._max_delay = int(self._delays.max())
+        self._s0 = int(np.argmin(self._delays))  # the first stream to end: its EOA ends the utterance
         self._pad_a, self._eoa = sizes - 2, sizes - 1
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        width = int(sizes.max())
-        cols = offsets[:, None] + np.arange(width)[None]
-        self._cols = torch.from_numpy(np.minimum(cols, sizes.sum() - 1))
-        self._valid = torch.from_numpy(np.arange(width)[None] < (sizes - 2)[:, None])  # codes only
+        cols = offsets[:, None] + np.arange(int(sizes.max()))[None]
+        self._cols = np.minimum(cols, sizes.sum() - 1)  # stream j's vocabulary at the start of row j
         self._cache = talker.new_cache()
         self._t = 0
         self._words: deque[list[int]] = deque()
@@ -80,6 +90,8 @@ class TalkerSession:
         self._frames: dict[int, np.ndarray] = {}
         self._end_step: int | None = None  # frame-step index at which audio ends (EOA)
         self._idle = 0
+        self._pause = 0  # PAD steps chosen in a row while a word was queued
+        self._eot_step: int | None = None
         self._started = False
         self.cancelled = False
         self.finished = False
@@ -136,6 +148,9 @@ class TalkerSession:
         # the model decides: wait (PAD), announce the word (EPAD), or start it at once
         word_start = self._words[0][0] if self._words else EOT
         choice = int(torch.stack([logits[PAD], logits[EPAD], logits[word_start]]).argmax())
+        self._pause = self._pause + 1 if choice == 0 else 0
+        if self._pause > self.options.max_pause_s * self.config.step_rate:
+            choice, self._pause = 1, 0
         if choice == 2:
             word = self._next_word()
             self._current = word[1:]
@@ -148,15 +163,49 @@ class TalkerSession:
         self._eot_fed = True
         return [EOT]
 
-    def _sample(self, logits: torch.Tensor) -> np.ndarray:
-        scores = logits[self._cols].masked_fill(~self._valid, float("-inf"))
+    def _sample(self, scores: np.ndarray) -> int:
+        """One code from the ``scores`` of one stream's codes (top-k, temperature; 0 is greedy)."""
         o = self.options
-        if o.temperature == 0:
-            return scores.argmax(-1).numpy()
-        top, idx = scores.topk(min(o.top_k, scores.shape[-1]), dim=-1)
-        probs = torch.softmax(top / o.temperature, dim=-1).nan_to_num(0.0)
-        pick = torch.multinomial(probs, 1, generator=self._gen).squeeze(-1)
-        return idx.gather(-1, pick[:, None]).squeeze(-1).numpy()
+        if o.temperature == 0 or scores.size == 1:
+            return int(scores.argmax())
+        k = min(o.top_k, scores.size)
+        top = np.argpartition(scores, -k)[-k:]
+        p = np.exp((scores[top] - scores[top].max()) / o.temperature).cumsum()
+        return int(top[min(int(np.searchsorted(p, self._rng.random() * p[-1])), k - 1)])
+
+    def _check_end(self, row: np.ndarray, frame_step: int) -> None:
+        """After EOT: the utterance ends at ``frame_step`` when the first stream's EOA beats every code."""
+        s0 = self._s0
+        if self._eot_fed and self._end_step is None and row[self._eoa[s0]] >= row[:self._pad_a[s0]].max():
+            self._end_step = frame_step
+
+    def _layout(self, codes: np.ndarray, frame_step: np.ndarray, streams=slice(None)) -> np.ndarray:
+        """The inputs training gives (``build_streams``) to ``streams``: PAD_A before a stream's delay, EOA at
+        the end step, PAD_A after it; the sampled codes elsewhere."""
+        pad_a = self._pad_a[streams]
+        codes = np.where(frame_step >= 0, codes, pad_a)
+        if self._end_step is not None:
+            codes = np.where(frame_step == self._end_step, self._eoa[streams], codes)
+            codes = np.where(frame_step > self._end_step, pad_a, codes)
+        return codes
+
+    def _audio(self, h: torch.Tensor, frame_step: np.ndarray) -> np.ndarray:
+        """The step's codes: with parallel heads (Mini-Omni §3.3) every stream from the step's state; with the
+        depth MLP stream ``j`` given the codes chosen for streams ``0..j-1`` of this step."""
+        codes = self._pad_a.copy()
+        if self._depth is None:
+            rows = self.talker.audio_head(h).numpy()[self._cols]
+        else:
+            g = self._depth.start(h)
+        for j in range(len(codes)):
+            row = rows[j] if self._depth is None else self._depth.logits(g, j)
+            if j == self._s0:
+                self._check_end(row, int(frame_step[j]))
+            one = slice(j, j + 1)
+            codes[one] = self._layout(np.array([self._sample(row[:self._pad_a[j]])]), frame_step[one], one)
+            if self._depth is not None and j + 1 < len(codes):
+                g = self._depth.push(g, j, int(codes[j]))
+        return codes
 
     @torch.no_grad()
     def step(self) -> np.ndarray | None:
@@ -170,28 +219,22 @@ class TalkerSession:
             self._text_in = EPAD if self.config.alignment == "moshi" else self._next_text(torch.zeros(0))
         text = torch.tensor([[self._text_in]])
         audio = torch.from_numpy(self._audio_in.astype(np.int64))[None, None]
-        text_logits, audio_logits = self.talker(text, audio, cache=self._cache, start=self._t)
-        nxt = self._next_text(text_logits[0, -1])
+        h = self.talker.hidden(text, audio, cache=self._cache, start=self._t)[0, -1]
+        nxt = self._next_text(self.talker.text_head(h))
         if nxt is None:  # wait for text: the cache keeps this step's input, so roll the step back
             for layer in self._cache:
                 layer[:] = [x[:, :, :-1] for x in layer] if layer else layer
             return None
         self._idle = self._idle + 1 if nxt == PAD and not self.has_text else 0
-        sampled = self._sample(audio_logits[0, -1])
         t1 = self._t + 1
         frame_step = t1 - self._delays  # the frame-step each stream's new token belongs to
-        codes = np.where(frame_step >= 0, sampled, self._pad_a)
-        if self._eot_fed and self._end_step is None:
-            s0 = int(np.argmin(self._delays))
-            row = audio_logits[0, -1, self._cols[s0]]
-            if float(row[self._eoa[s0]]) >= float(row[: self._pad_a[s0]].max()):
-                self._end_step = int(frame_step[s0])
-        if self._end_step is not None:
-            over = frame_step >= self._end_step
-            codes = np.where(over, self._eoa, codes)
-        too_long = t1 / self.config.step_rate > self.options.max_seconds
-        if too_long and self._end_step is None:
+        codes = self._audio(h, frame_step)
+        if self._eot_fed and self._eot_step is None and self.config.alignment == "moshi":  # text leads in miniomni
+            self._eot_step = t1
+        tail = self._eot_step is not None and t1 - self._eot_step > self.options.max_tail_s * self.config.step_rate
+        if (tail or t1 / self.config.step_rate > self.options.max_seconds) and self._end_step is None:
             self._end_step = int(frame_step.max())
+            codes = self._layout(codes, frame_step)
         self._text_in, self._audio_in, self._t = nxt, codes, t1
         self.steps += 1
         done = t1 - self._max_delay  # frame-step completed by this step

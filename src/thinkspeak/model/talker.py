@@ -20,6 +20,18 @@ Two text-to-audio alignments (``alignment``):
 Text tokens are characters (:mod:`thinkspeak.text.speakable`), so the Talker does not depend on one
 Thinker's tokenizer (conditioning on text keeps it valid when the Thinker is retrained); ``cond_dim > 0`` adds
 a projection of per-step Thinker hidden states (Mini-Omni-Reasoner §4's variant).
+
+Streams of one step: Mini-Omni's parallel heads predict them independently given the step's state
+(``depth = 0``). Codec2's fields are far from independent (ten LSP *differences* add up to one spectrum), so
+``depth > 0`` adds Moshi's depth idea in its smallest form (Moshi §3.4.1, the Depth Transformer, here a
+residual MLP of width ``depth``): stream ``j`` of a step is predicted from the step's state plus the
+embeddings of streams ``0..j-1`` of the same step, so a step's fields are sampled one after another as a joint.
+Training stays one parallel pass (the earlier streams are the targets: a prefix sum of their embeddings).
+
+``audio_history = False`` drops the audio streams from the input: each step reads the text slot only (with
+the delays' look-ahead), so free-running decoding sees exactly the inputs it was trained on; measured
+better than feeding back its own codes on the small data of this project (docs/talker.md, "Diagnosis").
+``input_noise`` (training only) moves a share of the input codes by one or two codes.
 """
 
 from __future__ import annotations
@@ -57,6 +69,9 @@ class TalkerConfig:
     heads: int = 4
     ffn: int = 768
     cond_dim: int = 0
+    depth: int = 0
+    input_noise: float = 0.0
+    audio_history: bool = True
     trained_with: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,6 +84,10 @@ class TalkerConfig:
                              f"got {self.delays}")
         if self.alignment not in ALIGNMENTS:
             raise ValueError(f"alignment must be one of {list(ALIGNMENTS)}, got {self.alignment!r}")
+        if not 0 <= self.input_noise < 1:
+            raise ValueError(f"input_noise must be a probability in [0, 1), got {self.input_noise!r}")
+        if not isinstance(self.depth, int) or self.depth < 0:
+            raise ValueError(f"depth must be an int >= 0 (0: parallel heads), got {self.depth!r}")
         for name in ("frames_per_step", "layers", "d_model", "heads", "ffn"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {getattr(self, name)!r}")
@@ -127,6 +146,8 @@ def build_streams(config: TalkerConfig, words: list[str], starts: list[float], c
     Audio: frames packed ``frames_per_step`` to a step, then one EOA step; field ``k`` delayed
     ``delays[k]`` steps (PAD_A before). Text: see the module docstring; EOT is queued after the last word
     (``moshi``: at the last word's start, queued behind it, so the Talker learns that the text has ended).
+    ``moshi`` moves the words' times by less than one step so that the first word starts at step 1 after an
+    EPAD at step 0: a session starts its first word that way as soon as it has one.
     """
     from thinkspeak.layouts.moshi import align_text
 
@@ -145,6 +166,9 @@ def build_streams(config: TalkerConfig, words: list[str], starts: list[float], c
     tokens = [encode_word(w, config.charset) for w in words]
     if config.alignment == "moshi":
         rate = config.step_rate
+        if starts:  # the first word starts at step 1, after the EPAD a session opens with (decoding's layout)
+            shift = (1 - math.floor(round(starts[0] * rate, 9))) / rate
+            starts = [s + shift for s in starts]
         queued = [(tok, s, s) for tok, s in zip(tokens, starts, strict=True)]
         if words:
             queued.append(([EOT], starts[-1], starts[-1]))
@@ -209,6 +233,26 @@ class Block(nn.Module):
         return x + self.down(F.silu(gate) * up)
 
 
+class DepthMLP(nn.Module):
+    """Stream ``j`` of a step: ``z = norm(g + W2 silu(W1 norm(g)))``, ``g = h + pos[j] + sum_{i<j} emb[x_i]``."""
+
+    def __init__(self, c: TalkerConfig):
+        super().__init__()
+        self.emb = nn.Embedding(sum(c.stream_sizes), c.d_model)
+        self.pos = nn.Parameter(torch.zeros(len(c.stream_sizes), c.d_model))
+        self.norm_in, self.norm_out = RMSNorm(c.d_model), RMSNorm(c.d_model)
+        self.up = nn.Linear(c.d_model, c.depth, bias=False)
+        self.down = nn.Linear(c.depth, c.d_model, bias=False)
+
+    def prefix(self, columns: torch.Tensor) -> torch.Tensor:
+        """``[B, T, S]`` fused-vocabulary columns -> exclusive prefix sums of their embeddings ``[B, T, S, d]``."""
+        e = self.emb(columns)
+        return e.cumsum(-2) - e
+
+    def forward(self, g: torch.Tensor) -> torch.Tensor:
+        return self.norm_out(g + self.down(F.silu(self.up(self.norm_in(g)))))
+
+
 class Talker(nn.Module):
     """Streams in, next-step logits out: ``forward(text [B,T], audio [B,T,S]) -> (text [B,T,Vt], audio
     [B,T,sum(stream sizes)])``; with ``cache`` (a list from :meth:`new_cache`) it continues a sequence."""
@@ -220,12 +264,13 @@ class Talker(nn.Module):
         self.register_buffer("offsets", torch.tensor(np.cumsum((0,) + sizes[:-1]), dtype=torch.long),
                              persistent=False)
         self.text_emb = nn.Embedding(config.text_vocab, config.d_model)
-        self.audio_emb = nn.EmbeddingBag(sum(sizes), config.d_model, mode="sum")
+        self.audio_emb = nn.EmbeddingBag(sum(sizes), config.d_model, mode="sum") if config.audio_history else None
         self.cond = nn.Linear(config.cond_dim, config.d_model) if config.cond_dim else None
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.norm = RMSNorm(config.d_model)
         self.text_head = nn.Linear(config.d_model, config.text_vocab, bias=False)
         self.audio_head = nn.Linear(config.d_model, sum(sizes), bias=False)
+        self.depth = DepthMLP(config) if config.depth else None
         self.apply(self._init)
 
     @staticmethod
@@ -239,16 +284,36 @@ class Talker(nn.Module):
         return [[] for _ in self.blocks]
 
     def forward(self, text: torch.Tensor, audio: torch.Tensor, cond: torch.Tensor | None = None,
-                cache: list | None = None, start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                cache: list | None = None, start: int = 0, targets: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Text and audio logits of the next step; with a depth MLP the audio logits need the next step's
+        ``targets [B, T, S]`` (teacher forcing; decoding calls :meth:`hidden` and :meth:`depth_logits`)."""
+        h = self.hidden(text, audio, cond, cache, start)
+        if self.depth is None:
+            return self.text_head(h), self.audio_head(h)
+        if targets is None:
+            raise ValueError("a Talker with depth > 0 needs the next step's targets for its audio logits")
+        z = self.depth(h.unsqueeze(-2) + self.depth.pos + self.depth.prefix(targets + self.offsets))
+        heads = self.audio_head.weight.split(self.config.stream_sizes, dim=0)
+        return self.text_head(h), torch.cat([z[..., j, :] @ w.T for j, w in enumerate(heads)], dim=-1)
+
+    def fast_depth(self) -> FastDepth:
+        """The depth MLP for decoding, one stream at a time (:class:`FastDepth`)."""
+        return FastDepth(self)
+
+    def hidden(self, text: torch.Tensor, audio: torch.Tensor, cond: torch.Tensor | None = None,
+               cache: list | None = None, start: int = 0) -> torch.Tensor:
+        """The final (normalised) state of every step ``[B, T, d]``."""
         B, T, S = audio.shape
-        x = self.text_emb(text) + self.audio_emb((audio + self.offsets).reshape(B * T, S)).view(B, T, -1)
+        x = self.text_emb(text)
+        if self.audio_emb is not None:
+            x = x + self.audio_emb((audio + self.offsets).reshape(B * T, S)).view(B, T, -1)
         if self.cond is not None and cond is not None:
             x = x + self.cond(cond)
         pos = torch.arange(start, start + text.shape[1], device=text.device)
         for i, block in enumerate(self.blocks):
             x = block(x, pos, None if cache is None else cache[i])
-        h = self.norm(x)
-        return self.text_head(h), self.audio_head(h)
+        return self.norm(x)
 
     def split_audio(self, logits: torch.Tensor) -> list[torch.Tensor]:
         """The fused audio logits ``[..., sum(sizes)]`` as one tensor per stream."""
@@ -280,3 +345,33 @@ class Talker(nn.Module):
         state = {k: v.float() for k, v in load_file(str(folder / "talker.safetensors")).items()}
         model.load_state_dict(state)
         return model.eval()
+
+
+class FastDepth:
+    """A Talker's depth MLP for decoding, one stream at a time, in numpy (28 tiny steps per frame pair: torch's
+    per-call overhead would cost more than the arithmetic); the norms' weights are folded into the matrices.
+    ``g = start(h)``; then per stream ``logits(g, j)`` and ``g = push(g, j, code)``. Gives the logits of
+    :meth:`Talker.forward` with the chosen codes as targets (tested)."""
+
+    def __init__(self, talker: Talker) -> None:
+        d = talker.depth
+        f = {k: v.detach().float().numpy() for k, v in d.state_dict().items()}
+        self.eps = d.norm_in.eps
+        self.pos, self.emb = f["pos"], f["emb.weight"]
+        self.up = (f["up.weight"] * f["norm_in.weight"][None]).T.copy()
+        self.down = f["down.weight"].T.copy()
+        head = talker.audio_head.weight.detach().float().numpy() * f["norm_out.weight"][None]
+        self.heads = [w.T.copy() for w in np.split(head, np.cumsum(talker.config.stream_sizes)[:-1])]
+        self.offsets = talker.offsets.numpy()
+
+    def logits(self, g: np.ndarray, j: int) -> np.ndarray:
+        u = (g / np.sqrt((g * g).mean() + self.eps)) @ self.up
+        z = g + (u / (1.0 + np.exp(-u))) @ self.down
+        return (z / np.sqrt((z * z).mean() + self.eps)) @ self.heads[j]
+
+    def start(self, h: torch.Tensor) -> np.ndarray:
+        return h.detach().float().numpy() + self.pos[0]
+
+    def push(self, g: np.ndarray, j: int, code: int) -> np.ndarray:
+        """The input of stream ``j + 1``: stream ``j``'s choice embedded, the next position."""
+        return g + self.emb[self.offsets[j] + code] + self.pos[j + 1] - self.pos[j]

@@ -39,8 +39,37 @@ log = logging.getLogger("thinkspeak.train")
 ROW_COLUMNS = ["id", "split", "words", "word_start", "codes", "frames", "codec"]
 
 
+TRAINING_ONLY = ("input_noise", "trained_with")  # config keys a warm start may change
+
+
 def talker_config(recipe: Recipe) -> TalkerConfig:
-    return TalkerConfig.from_dict(dict(recipe.talker), where=f"recipe {recipe.source or recipe.name}: talker")
+    keys = {k: v for k, v in recipe.talker.items() if k != "init"}
+    return TalkerConfig.from_dict(keys, where=f"recipe {recipe.source or recipe.name}: talker")
+
+
+def talker_init(recipe: Recipe) -> Path | None:
+    """The Talker folder a recipe's ``talker: {init: ...}`` starts from (``shipped``: the packaged default)."""
+    from thinkspeak.decode.talker import default_talker_path
+
+    value = recipe.talker.get("init")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"recipe {recipe.name}: talker.init must be a Talker folder or 'shipped', got {value!r}")
+    return default_talker_path() if value == "shipped" else Path(value)
+
+
+def warm_start(init: Path, config: TalkerConfig) -> Talker:
+    """The Talker saved in ``init``, checked to have ``config``'s shape; training-only keys come from ``config``."""
+    from dataclasses import fields, replace
+
+    talker = Talker.load(init)
+    differ = [f.name for f in fields(TalkerConfig) if f.name not in TRAINING_ONLY
+              and getattr(talker.config, f.name) != getattr(config, f.name)]
+    if differ:
+        raise ValueError(f"Talker {str(init)!r} differs from the recipe's talker config in {differ}")
+    talker.config = replace(talker.config, input_noise=config.input_noise)
+    return talker.train()
 
 
 def load_checkpoint(run: str | Path, recipe: Recipe, checkpoint: str | Path | None = None) -> Talker:
@@ -122,6 +151,23 @@ def epoch_batches(lengths: list[int], batch_tokens: int, max_batch: int, seed: i
     return batches
 
 
+def jitter(audio: torch.Tensor, config: TalkerConfig, p: float) -> torch.Tensor:
+    """Training inputs with a share ``p`` of the codes moved to a neighbouring code (+-1 or 2; a 1-bit field
+    flips), the targets unchanged: decoding feeds back its own samples, which miss by a code or two (Codec2's
+    fields are ordered scalar indices), and a Talker that saw only exact histories drifts off after one miss
+    (the overfit check in docs/talker.md: 97% teacher-forced field accuracy, free-running WER > 100%)."""
+    n_codes = torch.tensor(config.codebook_sizes * config.frames_per_step, device=audio.device)
+    is_code = audio < n_codes
+    step = torch.randint(1, 3, audio.shape, device=audio.device) * (torch.randint(0, 2, audio.shape,
+                                                                                  device=audio.device) * 2 - 1)
+    moved = (audio + step).clamp(min=0)
+    moved = torch.minimum(moved, n_codes - 1)
+    moved = torch.where(moved == audio, audio + step.sign().neg(), moved).clamp(0)  # stuck at an edge: go back
+    moved = torch.minimum(moved, n_codes - 1)
+    hit = is_code & (torch.rand(audio.shape, device=audio.device) < p)
+    return torch.where(hit, moved, audio)
+
+
 class TalkerLoss(nn.Module):
     """Mean audio cross-entropy over counted targets (+ text slot CE for ``moshi``); per-codebook CE too."""
 
@@ -131,7 +177,8 @@ class TalkerLoss(nn.Module):
 
     def forward(self, b: TalkerBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c = self.talker.config
-        text_logits, audio_logits = self.talker(b.text[:, :-1], b.audio[:, :-1])
+        audio_in = jitter(b.audio[:, :-1], c, c.input_noise) if self.training and c.input_noise else b.audio[:, :-1]
+        text_logits, audio_logits = self.talker(b.text[:, :-1], audio_in, targets=b.audio[:, 1:])
         per_stream = []
         for s, logits in enumerate(self.talker.split_audio(audio_logits)):
             m = b.mask[:, 1:, s]
@@ -158,7 +205,7 @@ def train_talker_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False
     accelerator = Accelerator(mixed_precision=_mixed_precision(recipe))
     setup_logging(out, accelerator.is_main_process)
     config = talker_config(recipe)
-    results, previous = [], None
+    results, previous = [], talker_init(recipe)
     for stage in recipe.stages:
         stage_dir = out / stage.name
         if (stage_dir / FINAL / "talker.json").is_file():
@@ -183,7 +230,7 @@ def train_talker_stage(recipe: Recipe, config: TalkerConfig, stage: StageConfig,
     if ckpt is None and stage_dir.exists() and any(stage_dir.glob("checkpoints/step-*")) and not resume:
         raise ValueError(f"{str(stage_dir)!r} holds an unfinished stage; pass --resume or choose another --out")
     torch.manual_seed(recipe.seed)
-    talker = Talker.load(init).train() if init is not None else Talker(config)
+    talker = warm_start(init, config) if init is not None else Talker(config)
     loss_module = TalkerLoss(talker)
     decay = [p for n, p in talker.named_parameters() if p.dim() >= 2 and "emb" not in n]
     rest = [p for n, p in talker.named_parameters() if not (p.dim() >= 2 and "emb" not in n)]
