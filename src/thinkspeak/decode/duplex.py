@@ -138,23 +138,23 @@ class ChunkClockDecoder:
         return list(rec.user)
 
     def _predict_user(self) -> list[int]:
-        """Greedy estimate of the user's next chunk, fed as it is generated; the cache ends after it.
+        """Greedy estimate of the user's next chunk, fed as it is generated (after ``[S0]``, which the caller
+        fed); the cache ends after it and, in the SyncLLM layout, its closing ``[S1]``.
 
         The OmniFlatten layout has no tag to predict from at an empty context: there the estimate is the
         last heard unit held (unit 0 before any)."""
-        n = self.clock.chunk_units
+        n, m = self.clock.chunk_units, self.markers
         out: list[int] = []
         if self.clock.layout == "syncllm":
-            self._feed([self.markers.user_tag])
             stop = self.unit_mask.clone()
-            stop[self.markers.assistant_tag] = True
+            stop[m.assistant_tag] = True
             while len(out) < n:
                 tok = self._pick(stop if out else self.unit_mask)
-                if tok == self.markers.assistant_tag:
-                    break
+                if tok == m.assistant_tag:
+                    self._feed([tok])
+                    return out
                 out.append(tok)
-                self._feed([tok])
-            self._feed([self.markers.assistant_tag])
+                self._feed([tok, m.assistant_tag] if len(out) == n else [tok])
             return out
         if self.logits is None:
             heard = [u for rec in self.chunks if rec.real for u in rec.user]
@@ -167,8 +167,9 @@ class ChunkClockDecoder:
         return out
 
     def _write_assistant(self) -> tuple[list[int], float]:
-        """The assistant's slots of the current chunk and P(its say slot is not silence). Every slot but the
-        last is fed as it is written; the last is fed with the next tick's first token."""
+        """The assistant's slots of the current chunk and P(its say slot is not silence). A slot is fed as it is
+        written when the next slot needs its logits; the rest (the last slot, the forced silence of a silent
+        chunk) are fed with the next tick's first tokens."""
         m, clock = self.markers, self.clock
         only_silence = torch.zeros_like(self.say_mask)
         only_silence[m.silence] = True
@@ -184,7 +185,7 @@ class ChunkClockDecoder:
             else:
                 mask = speaking if j < clock.say_slots else self.think_mask
             slots.append(self._pick(mask))
-            if j + 1 < clock.slots:
+            if j + 1 < clock.slots and slots[0] != m.silence:
                 self._feed(slots[-1:])
         return slots, p_speak
 
@@ -199,10 +200,11 @@ class ChunkClockDecoder:
         if t - self.first >= self.context_chunks:
             self.first = t - self.keep_chunks
             self.cache.length, self.fed, self.logits = 0, [], None
-        self._sync(self._context(t))
+        context = self._context(t)
         if t < len(self.chunks) and self.chunks[t].real:
-            self._feed(self._user_tokens(t))
+            self._sync(context + self._user_tokens(t))
         else:
+            self._sync(context + ([self.markers.user_tag] if self.clock.layout == "syncllm" else []))
             user = self._predict_user()
             if t < len(self.chunks):
                 self.chunks[t].user = user
