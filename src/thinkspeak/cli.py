@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from thinkspeak import __version__
 
-COMMANDS = ("layout", "data", "train", "ask", "speak", "serve", "eval", "index")
+COMMANDS = ("layout", "data", "train", "ask", "speak", "serve", "eval", "index", "units")
 
 
 def build_parser() -> argparse.ArgumentParser:

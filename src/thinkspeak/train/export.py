@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import torch
 
+from thinkspeak.checksums import write_sha256sums
 from thinkspeak.model.thinker import Thinker
 from thinkspeak.train.recipe import Recipe
 from thinkspeak.train.trainer import FINAL
@@ -22,14 +22,6 @@ def last_finished_stage(recipe: Recipe, out: Path) -> Path:
         if (final / "thinker.json").is_file():
             return final
     raise ValueError(f"no stage of recipe {recipe.name!r} has finished in {str(out)!r} (no <stage>/final/)")
-
-
-def write_sha256sums(folder: Path) -> Path:
-    lines = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "SHA256SUMS"):
-        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}")
-    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
-    return folder / "SHA256SUMS"
 
 
 def _fmt(x: float | None) -> str:
