@@ -92,6 +92,8 @@ def test_three_stages_export_and_eval_cli(tmp_path, capsys):
     reference = report["reference"]
     assert reference["smooth_tor"] == 1.0 and reference["smooth_latency_s"] < 0.05
     assert reference["backchannel_tor"] == 0.0 and reference["pause_tor"] == 0.0
+    rule = report["baseline_silence_rule_500ms"]
+    assert rule["smooth_latency_s"] is None or rule["smooth_latency_s"] >= 0.45  # it waits 500 ms of silence
 
 
 def test_eval_cli_names_bad_values(tmp_path, capsys):

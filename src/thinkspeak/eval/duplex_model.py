@@ -243,6 +243,36 @@ def reference_transcript(dialogue: HeldOutDialogue, chunk_s: float) -> Transcrip
     return Transcript(chunks, words)
 
 
+def silence_rule_transcript(dialogue: HeldOutDialogue, chunk_s: float, silence_ms: int = 500,
+                            yield_ms: int = 200, word_s: float = 0.32) -> Transcript:
+    """Baseline floor policy: a silence-threshold endpointer (the server VAD's default 500 ms) on the user's true
+    speech segments (a perfect VAD). After ``silence_ms`` of user silence following user speech it takes the
+    floor and speaks a word every ``word_s`` for as long as the corpus's next reply lasts; after ``yield_ms`` of
+    user speech it yields. Read by the same scores as the model."""
+    segments = speech_segments(dialogue.turns, "user")
+    replies = sorted((t["start"], t["end"]) for t in dialogue.turns if t["role"] == "assistant")
+    n_chunks = math.ceil(dialogue.duration / chunk_s - 1e-9)
+    need_quiet, need_voice = math.ceil(silence_ms / 1000 / chunk_s), math.ceil(yield_ms / 1000 / chunk_s)
+    quiet = voice = 0
+    heard = False
+    speaking_until = -1.0
+    chunks, words = [], []
+    for c in range(n_chunks):
+        t0, t1 = c * chunk_s, (c + 1) * chunk_s
+        active = any(a < t1 and b > t0 for a, b in segments)
+        quiet, voice = (0, voice + 1) if active else (quiet + 1, 0)
+        heard = heard or active
+        if speaking_until > t0 and voice >= need_voice:
+            speaking_until = t0
+            words = [w for w in words if w.start < t0]
+        if speaking_until <= t0 and heard and quiet >= need_quiet:
+            length = next((b - a for a, b in replies if a >= t0 - 1.0), 2.0)
+            speaking_until, heard = t0 + length, False
+            words += [Segment(t, t + word_s - 0.02, "word") for t in np.arange(t1, t1 + length, word_s)]
+        chunks.append(AssistantChunk(c, (), speaking_until > t0, 1.0))
+    return Transcript(chunks, [w for w in words if w.start < n_chunks * chunk_s])
+
+
 def held_out_dialogues(unit_model, model: DuplexModel, n: int = 8, seed: int = 7,
                        voices: Sequence[str] = ("flite:slt", "flite:rms", "flite:awb", "flite:kal16")
                        ) -> list[HeldOutDialogue]:
@@ -328,8 +358,10 @@ def run_duplex_eval(model_dir=None, data=None, latencies: Sequence[int] = (0, 24
             print(f"latency {latency} ms: smooth {scores['smooth_tor']} / {scores['smooth_latency_s']} s, "
                   f"interruption {scores['interruption_tor']} / {scores['interruption_latency_s']} s, "
                   f"pause {scores['pause_tor']}, backchannel {scores['backchannel_tor']}", flush=True)
-    report["reference"] = floor_scores(model, dialogues, [reference_transcript(d, model.clock.chunk_s)
-                                                          for d in dialogues])
+    chunk_s = model.clock.chunk_s
+    report["reference"] = floor_scores(model, dialogues, [reference_transcript(d, chunk_s) for d in dialogues])
+    report["baseline_silence_rule_500ms"] = floor_scores(model, dialogues, [silence_rule_transcript(d, chunk_s)
+                                                                           for d in dialogues])
     lo, hi = (report["latency_ms"][str(v)]["turn_taking"]["mean_pearson_r"] for v in (min(latencies), max(latencies)))
     report["turn_taking_r_change"] = None if lo is None or hi is None or lo == 0 else round((hi - lo) / abs(lo), 4)
     if unit_model is not None:
