@@ -136,6 +136,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="chunks tagged and deduplicated (SyncLLM) or fixed-rate (OmniFlatten) (default syncllm)")
     seq.add_argument("--say-slots", type=_positive_int, default=2, help="say slots per 160 ms chunk (default 2)")
     seq.add_argument("--think-slots", type=_positive_int, default=4, help="think slots per chunk (default 4)")
+    seq.add_argument("--delay", type=float, default=0.0,
+                     help="seconds added to each reply's start (its response time after the user's turn; the corpus "
+                          "staged replies right at the turn end, which no listener can detect) (default 0)")
+    seq.add_argument("--units-from", type=Path, default=None, metavar="DIR",
+                     help="take the user units from this duplex-seq corpus of the same dialogues (no re-encoding)")
     seq.add_argument("--no-progress", action="store_true", help="no progress bar")
     seq.set_defaults(func=run_duplex_seq)
 
@@ -219,7 +224,8 @@ def run_duplex_seq(args: argparse.Namespace) -> int:
                         say_slots=args.say_slots, think_slots=args.think_slots, layout=args.layout)
     table = DuplexModel.from_thinker(Thinker.load(), units.n_units, units.digest, clock)
     shard = args.shard or _shard("0/1")
-    manifest = generate_sequences(args.data, args.out, table, units, clock=clock, shard=(shard.index, shard.count),
+    manifest = generate_sequences(args.data, args.out, table, units, clock=clock, delay=args.delay,
+                                  units_from=args.units_from, shard=(shard.index, shard.count),
                                   progress=not args.no_progress)
     print(json.dumps(manifest, indent=1))
     return 0

@@ -61,12 +61,13 @@ class StageData:
     user_weight: float = 0.0
     window_chunks: int = 64
     max_tokens: int = 1024
+    floor_weight: float = 1.0
 
     @classmethod
     def from_stage(cls, stage: StageConfig) -> StageData:
         d = dict(stage.duplex)
         where = f"stage {stage.name!r}: duplex"
-        unknown = sorted(set(d) - {"format", "select", "user_weight", "window_chunks", "max_tokens"})
+        unknown = sorted(set(d) - {"format", "select", "user_weight", "window_chunks", "max_tokens", "floor_weight"})
         if unknown:
             raise ValueError(f"{where} has unknown key(s) {unknown}")
         out = cls(**d)
@@ -76,6 +77,8 @@ class StageData:
             raise ValueError(f"{where}.select must be one of {SELECTS}, got {out.select!r}")
         if isinstance(out.user_weight, bool) or not isinstance(out.user_weight, int | float) or not 0 <= out.user_weight <= 1:
             raise ValueError(f"{where}.user_weight must be a number in [0, 1], got {out.user_weight!r}")
+        if isinstance(out.floor_weight, bool) or not isinstance(out.floor_weight, int | float) or out.floor_weight < 1:
+            raise ValueError(f"{where}.floor_weight must be a number >= 1, got {out.floor_weight!r}")
         for name in ("window_chunks", "max_tokens"):
             value = getattr(out, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -84,16 +87,23 @@ class StageData:
 
 
 def role_weights(roles: list[int], tokens: list[int], model: DuplexModel, user_weight: float,
-                 pad_weight: float) -> list[float]:
-    """Loss weight of each position (the target predicted there from what precedes it)."""
+                 pad_weight: float, floor_weight: float = 1.0) -> list[float]:
+    """Loss weight of each position (the target predicted there from what precedes it). The first say slot of
+    a chunk where the floor changes (the assistant starts or stops speaking) weighs ``floor_weight``: a rare
+    decision, one in dozens of chunks, that the loss would otherwise drown in the chunks that keep the floor."""
     m = model.markers
     quiet = {m.silence, m.think_pad}
     out = []
-    for role, tok in zip(roles, tokens, strict=True):
+    speaking: bool | None = None
+    for i, (role, tok) in enumerate(zip(roles, tokens, strict=True)):
         if role in (layout.USER, layout.ASSISTANT_TAG):
             out.append(user_weight)
         elif role == layout.SAY:
-            out.append(1.0)
+            first = i == 0 or roles[i - 1] != layout.SAY
+            changed = first and speaking is not None and speaking != (tok != m.silence)
+            if first:
+                speaking = tok != m.silence
+            out.append(floor_weight if changed else 1.0)
         elif role == layout.THINK:
             out.append(pad_weight if tok in quiet else 1.0)
         else:
@@ -115,7 +125,7 @@ def examples(rows: list[dict], data: StageData, model: DuplexModel, pad_weight: 
             first = rng.randrange(max(1, n - data.window_chunks + 1))
             a, b = starts[first], starts[min(n, first + data.window_chunks)]
             tokens, roles = row["tokens"][a:b], row["roles"][a:b]
-        out.append((tokens, role_weights(roles, tokens, model, data.user_weight, pad_weight)))
+        out.append((tokens, role_weights(roles, tokens, model, data.user_weight, pad_weight, data.floor_weight)))
     return out
 
 

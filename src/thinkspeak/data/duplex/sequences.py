@@ -5,7 +5,7 @@ Per dialogue of a ``data duplex`` corpus (SyncLLM §3, OmniFlatten §3.3, Mini-O
 * the user channel (noisy, 16 kHz) becomes speech units with the unit model (:mod:`thinkspeak.units`), one
   per 40 ms, padded to whole 160 ms chunks by repeating the last unit;
 * every assistant turn becomes a :class:`~thinkspeak.layouts.duplex.SpokenTurn`: its spoken words (token ids,
-  start times: say tokens) and its written text with digits as the think stream. The corpus's dialogues
+  start times, shifted by the response time ``delay``: say tokens) and its written text with digits as the think stream. The corpus's dialogues
   carry no separate reasoning trace, so the think stream is the turn's written form -- the arithmetic its
   spoken words read out, which leads the speech (4 think slots a chunk to 2 say slots, and digits are shorter than number words);
 * the chunked sequence of :mod:`thinkspeak.layouts.duplex` (``--layout syncllm|omniflatten``) with each
@@ -46,15 +46,22 @@ VALID_SHARE = 0.05
 COLUMNS = ["id", "duration", "user_audio", "user_voice", "turns", "n_barge_ins", "n_backchannels"]
 
 
-def spoken_turns(turns: Sequence[dict[str, Any]], text_ids: Callable[[str], list[int]]) -> list[layout.SpokenTurn]:
-    """The assistant turns of a row: say = each word's tokens at its start time, think = the written text."""
+def spoken_turns(turns: Sequence[dict[str, Any]], text_ids: Callable[[str], list[int]],
+                 delay: float = 0.0) -> list[layout.SpokenTurn]:
+    """The assistant turns of a row: say = each word's tokens at its start time, think = the written text.
+
+    ``delay`` seconds are added to every reply's start and words (its response time after the user's turn): a
+    reply that ends by itself ends ``delay`` later, one cut by a barge-in is still cut when the corpus cuts it
+    (the reaction time to a barge-in does not grow)."""
     out = []
     for t in turns:
         if t["role"] != "assistant" or not t["words"]:
             continue
-        words = tuple((tuple(text_ids(("" if j == 0 else " ") + w["word"])), w["start"])
-                      for j, w in enumerate(t["words"]))
-        out.append(layout.SpokenTurn(words, tuple(text_ids(t["text"])), t["start"], t["end"], t["truncated"]))
+        words = tuple((tuple(text_ids(("" if j == 0 else " ") + w["word"])), w["start"] + delay)
+                      for j, w in enumerate(t["words"]) if not t["truncated"] or w["start"] + delay < t["end"])
+        end = t["end"] if t["truncated"] else t["end"] + delay
+        if words:
+            out.append(layout.SpokenTurn(words, tuple(text_ids(t["text"])), t["start"] + delay, end, t["truncated"]))
     return out
 
 
@@ -87,13 +94,15 @@ def turn_based(turns: Sequence[dict[str, Any]], units: Sequence[int], rate_hz: f
     return tokens, roles
 
 
-def sequence_row(row: dict[str, Any], units: np.ndarray, model, clock: layout.ClockConfig) -> dict[str, Any]:
+def sequence_row(row: dict[str, Any], units: np.ndarray, model, clock: layout.ClockConfig,
+                 delay: float = 0.0) -> dict[str, Any]:
     """One output row from a corpus row and the units of its user channel (``model``: a DuplexModel-like
-    object with ``units``, ``markers``, ``ids`` and ``text_ids``)."""
+    object with ``units``, ``markers``, ``ids`` and ``text_ids``); ``delay``: the replies' response time
+    (:func:`spoken_turns`)."""
     n_chunks = clock.n_chunks(row["duration"])
     raw = padded_units(units, n_chunks, clock.chunk_units)
     turns = row["turns"]
-    assistant = layout.assistant_chunks(spoken_turns(turns, model.text_ids), n_chunks, clock, model.markers)
+    assistant = layout.assistant_chunks(spoken_turns(turns, model.text_ids, delay), n_chunks, clock, model.markers)
     tokens, roles, starts = layout.sequence([model.units.unit(u) for u in raw], assistant, clock, model.markers)
     turn_tokens, turn_roles = turn_based(turns, raw, clock.unit_rate_hz, model.units, model.ids, model.text_ids)
     events = floor_events(turns, row["duration"])
@@ -118,9 +127,30 @@ def user_units(row: dict[str, Any], unit_model) -> np.ndarray:
     return unit_model.encode(pcm, sr)
 
 
+class UnitsOf:
+    """The user units of an existing sequence corpus, by dialogue id: a new layout without encoding again."""
+
+    def __init__(self, corpus: str | Path, unit_model) -> None:
+        manifest = json.loads((Path(corpus) / "manifest.json").read_text())
+        if (manifest["n_units"], manifest["unit_digest"]) != (unit_model.n_units, unit_model.digest):
+            raise ValueError(f"units_from {str(corpus)!r} holds {manifest['n_units']} units (digest "
+                             f"{manifest['unit_digest'][:12]}), the unit model {unit_model.n_units} "
+                             f"(digest {unit_model.digest[:12]})")
+        self.units = {r["id"]: np.asarray(r["units"]) for r in shards.iter_rows(Path(corpus), columns=["id", "units"])}
+
+    def __call__(self, row: dict[str, Any]) -> np.ndarray:
+        if row["id"] not in self.units:
+            raise ValueError(f"units_from has no dialogue {row['id']!r}")
+        return self.units[row["id"]]
+
+
 def generate_sequences(data: str | Path, out: str | Path, model, unit_model, *, clock: layout.ClockConfig,
-                       shard: tuple[int, int] = (0, 1), progress: bool = True) -> dict[str, Any]:
-    """Make (or resume) job ``shard``'s files of the sequence corpus of ``data`` in ``out``; return the manifest."""
+                       delay: float = 0.0, units_from: str | Path | None = None, shard: tuple[int, int] = (0, 1),
+                       progress: bool = True) -> dict[str, Any]:
+    """Make (or resume) job ``shard``'s files of the sequence corpus of ``data`` in ``out``; return the manifest.
+
+    ``delay``: the replies' response time (:func:`spoken_turns`); ``units_from``: take the user units from an
+    existing sequence corpus of the same dialogues and unit model instead of encoding the audio again."""
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
@@ -129,14 +159,17 @@ def generate_sequences(data: str | Path, out: str | Path, model, unit_model, *, 
     if not inputs:
         raise ValueError(f"data must be a `thinkspeak data duplex` directory with data/shard-*.parquet, got {str(data)!r}")
     job = shards.ShardSpec(*shard)
-    settings = {"generator": "duplex-seq", "clock": clock.to_dict(), "n_units": unit_model.n_units,
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 2:
+        raise ValueError(f"delay must be a number of seconds in [0, 2], got {delay!r}")
+    units_of = UnitsOf(units_from, unit_model) if units_from is not None else (lambda r: user_units(r, unit_model))
+    settings = {"generator": "duplex-seq", "clock": clock.to_dict(), "delay": delay, "n_units": unit_model.n_units,
                 "unit_digest": unit_model.digest, "text_size": model.units.text_size, "version": __version__,
                 "inputs": [p.name for p in inputs]}
     key = shards.fingerprint(settings)
     todo = [k for k in shards.files_of_shard(len(inputs), job)
             if not shards.is_finished(shards.file_path(out, k, len(inputs)), key)]
     for k in tqdm(todo, desc=f"duplex-seq {job}", disable=not progress):
-        rows = [sequence_row(r, user_units(r, unit_model), model, clock)
+        rows = [sequence_row(r, units_of(r), model, clock, delay)
                 for r in pq.read_table(inputs[k], columns=COLUMNS).to_pylist()]
         stats = {"dialogues": len(rows), "chunks": sum(r["n_chunks"] for r in rows),
                  "tokens": sum(len(r["tokens"]) for r in rows), "seconds": sum(r["duration"] for r in rows),
