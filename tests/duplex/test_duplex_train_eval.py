@@ -72,6 +72,8 @@ def test_three_stages_export_and_eval_cli(tmp_path, capsys):
     out, dest = tmp_path / "run", tmp_path / "export"
     assert main(["train", "--recipe", str(tmp_path / "r.yaml"), "--out", str(out), "--no-progress",
                  "--export", str(dest)]) == 0
+    # each stage's checkpoints hold its own model only (a resume straight into a stage loads model.safetensors)
+    assert list(out.glob("*/checkpoints/*/model.safetensors")) and not list(out.glob("*/checkpoints/*/model_1*"))
     trained = DuplexModel.load(dest)
     assert list(trained.config.trained_with) == ["turns", "no-overlap", "full"]
     assert (dest / "SHA256SUMS").is_file() and "synthetic pseudo-duplex corpus" in (dest / "README.md").read_text()

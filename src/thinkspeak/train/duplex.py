@@ -191,11 +191,13 @@ def train_duplex_recipe(recipe: Recipe, out: str | Path, *, resume: bool = False
     from accelerate import Accelerator
 
     out = Path(out)
-    accelerator = Accelerator(mixed_precision=_mixed_precision(recipe), cpu=not torch.cuda.is_available())
-    setup_logging(out, accelerator.is_main_process)
     results, previous = [], None
     for stage in recipe.stages:
         StageData.from_stage(stage)
+        # One Accelerator per stage: prepared models accumulate in an Accelerator, and its checkpoints would
+        # hold every earlier stage's model first, which a resume straight into this stage would load.
+        accelerator = Accelerator(mixed_precision=_mixed_precision(recipe), cpu=not torch.cuda.is_available())
+        setup_logging(out, accelerator.is_main_process)
         stage_dir = out / stage.name
         if (stage_dir / FINAL / DUPLEX_FILE).is_file():
             if not resume:
