@@ -41,10 +41,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=6, help="held-out dialogues (default 6)")
     parser.add_argument("--seed", type=int, default=7, help="held-out seed (default 7; training used 0)")
     parser.add_argument("--latency-ms", default="0,80,160,240", help="network latencies (default 0,80,160,240)")
+    parser.add_argument("--speak-threshold", type=float, default=0.5, help="floor-taking threshold (default 0.5)")
     parser.add_argument("--json", default=None, help="also write the whole report here")
     args = parser.parse_args()
     latencies = [int(v) for v in args.latency_ms.split(",")]
-    report = run_duplex_eval(args.model, None, latencies, n=args.n, seed=args.seed, progress=True)
+    report = run_duplex_eval(args.model, None, latencies, n=args.n, seed=args.seed,
+                             speak_threshold=args.speak_threshold, progress=True)
     head = ("| run | smooth TOR | smooth latency s | interruption TOR | interruption latency s | pause TOR | "
             "backchannel TOR | assistant Acc@3 | user Acc@3 | turn-taking r |")
     print(f"\nheld-out dialogues: {report['data']} (synthetic pseudo-duplex corpus)\n")

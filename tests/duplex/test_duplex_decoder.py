@@ -81,3 +81,13 @@ def test_bad_user_chunks_are_refused():
         decoder.receive(0, [1, 2, 3, N_UNITS])
     with pytest.raises(ValueError, match="arrived before chunk 0"):
         decoder.receive(3, [1, 2, 3, 4])
+
+
+def test_speak_threshold_decides_when_a_silent_model_takes_the_floor():
+    model = tiny_duplex()
+    eager, shy = (ChunkClockDecoder(model, speak_threshold=t) for t in (1e-9, 1 - 1e-9))
+    first = eager.tick()
+    assert first.speaking and first.p_speak >= 1e-9
+    assert not shy.tick().speaking
+    with pytest.raises(ValueError, match="speak_threshold must be a probability in \\(0, 1\\)"):
+        ChunkClockDecoder(model, speak_threshold=1.0)

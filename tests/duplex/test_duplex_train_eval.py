@@ -102,7 +102,8 @@ def test_eval_cli_names_bad_values(tmp_path, capsys):
     cases = [(["--latency-ms", "fast"], "--latency-ms must be comma-separated integers"),
              (["--latency-ms", "0,-80"], "latency_ms must be an int number of milliseconds in [0, 2000], got -80"),
              (["--model", str(tmp_path), "--data", str(tmp_path)], "model must be a duplex model folder"),
-             (["--n", "0"], "--n must be an int >= 1, got 0")]
+             (["--n", "0"], "--n must be an int >= 1, got 0"),
+             (["--speak-threshold", "1.5", "--model", "x"], "--speak-threshold must be a probability in (0, 1)")]
     for extra, message in cases:
         assert main(["eval", "duplex", *extra]) == 2
         assert message in capsys.readouterr().err

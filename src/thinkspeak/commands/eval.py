@@ -62,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     duplex.add_argument("--latency-ms", default="0,240", help="comma-separated network latencies in ms (default 0,240)")
     duplex.add_argument("--n", type=int, default=6, help="held-out dialogues made on the fly, or the most read from --data")
     duplex.add_argument("--seed", type=int, default=7, help="seed of the held-out dialogues (default 7; training used 0)")
+    duplex.add_argument("--speak-threshold", type=float, default=0.5,
+                        help="while silent, take the floor when P(speak) reaches this (default 0.5: greedy)")
     duplex.add_argument("--json", action="store_true", help="print only the JSON object")
     duplex.set_defaults(func=_duplex)
 
@@ -123,8 +125,10 @@ def _duplex(args: argparse.Namespace) -> int:
     latencies = _latencies(args.latency_ms)
     if args.n < 1:
         raise ValueError(f"--n must be an int >= 1, got {args.n}")
+    if not 0 < args.speak_threshold < 1:
+        raise ValueError(f"--speak-threshold must be a probability in (0, 1), got {args.speak_threshold}")
     report = run_duplex_eval(args.model, args.data, latencies, n=args.n, seed=args.seed, units=args.units,
-                             split=args.split, progress=not args.json)
+                             split=args.split, speak_threshold=args.speak_threshold, progress=not args.json)
     print(json.dumps(report, indent=None if args.json else 1))
     return 0
 

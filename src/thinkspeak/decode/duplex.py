@@ -10,7 +10,9 @@ user's units of chunk ``t`` exist only when ``t`` ends, and later still over a n
    "predict the user's next chunk");
 3. it writes its own chunk ``t``: ``say_slots`` say tokens then ``think_slots`` think tokens, greedy under the
    slot constraints of :mod:`thinkspeak.layouts.duplex` (say slots: text, ``say_pad`` or ``<|silence|>``;
-   think slots: text or ``think_pad``; a chunk is either all ``<|silence|>`` or none of it).
+   think slots: text or ``think_pad``; a chunk is either all ``<|silence|>`` or none of it). While silent, the
+   model takes the floor when its probability of speaking reaches ``speak_threshold`` (0.5: greedy); while
+   speaking, its say slot is greedy.
 
 The context is bounded: past ``context_chunks`` chunks the oldest are dropped and the newest ``keep_chunks``
 are fed again from position 0, the window lengths the model was trained on. The forward pass is
@@ -51,9 +53,14 @@ class AssistantChunk:
 class ChunkClockDecoder:
     """Greedy chunk-clock decoding of a :class:`DuplexModel` (rule in the module docstring)."""
 
-    def __init__(self, model: DuplexModel, *, context_chunks: int = 64, keep_chunks: int = 40):
+    def __init__(self, model: DuplexModel, *, context_chunks: int = 64, keep_chunks: int = 40,
+                 speak_threshold: float = 0.5):
         if not 1 <= keep_chunks < context_chunks:
             raise ValueError(f"keep_chunks must be in [1, context_chunks), got {keep_chunks} and {context_chunks}")
+        if isinstance(speak_threshold, bool) or not isinstance(speak_threshold, int | float) \
+                or not 0 < speak_threshold < 1:
+            raise ValueError(f"speak_threshold must be a probability in (0, 1), got {speak_threshold!r}")
+        self.speak_threshold = float(speak_threshold)
         self.model = model
         self.clock = model.clock
         self.markers = model.markers
@@ -177,8 +184,11 @@ class ChunkClockDecoder:
         speaking[m.silence] = False
         p_speak = 1.0 - float(torch.softmax(self.logits.masked_fill(~self.say_mask, float("-inf")), -1)[m.silence])
         slots: list[int] = []
+        was_speaking = self.written > 0 and self.chunks[self.written - 1].assistant[0] != m.silence
         for j in range(clock.slots):
-            if not slots:
+            if not slots and not was_speaking:  # taking the floor: speak when P(speak) >= speak_threshold
+                mask = speaking if p_speak >= self.speak_threshold else only_silence
+            elif not slots:
                 mask = self.say_mask
             elif slots[0] == m.silence:
                 mask = only_silence

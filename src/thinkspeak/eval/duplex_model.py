@@ -109,11 +109,12 @@ def timed_words(model: DuplexModel, chunks: Sequence[AssistantChunk]) -> list[Se
     return words
 
 
-def simulate(model: DuplexModel, dialogue: HeldOutDialogue, latency_ms: int = 0) -> Transcript:
+def simulate(model: DuplexModel, dialogue: HeldOutDialogue, latency_ms: int = 0,
+             speak_threshold: float = 0.5) -> Transcript:
     """The model against the recorded user channel, with ``latency_ms`` of network delay."""
     n = model.clock.chunk_units
     lag = lag_chunks(latency_ms, model.clock.chunk_s)
-    decoder = ChunkClockDecoder(model)
+    decoder = ChunkClockDecoder(model, speak_threshold=speak_threshold)
     chunks = []
     for t in range(len(dialogue.units) // n):
         j = t - 1 - lag
@@ -323,7 +324,8 @@ def dialogues_from_corpus(path, split: str | None = None, limit: int | None = No
 
 
 def run_duplex_eval(model_dir=None, data=None, latencies: Sequence[int] = (0, 240), *, n: int = 6, seed: int = 7,
-                    units=None, split: str | None = None, progress: bool = False) -> dict[str, Any]:
+                    units=None, split: str | None = None, speak_threshold: float = 0.5,
+                    progress: bool = False) -> dict[str, Any]:
     """``thinkspeak eval duplex``: the scores per latency, the corpus channel's own scores and the turn-taking
     correlation's change from the lowest to the highest latency, as one JSON-ready dict."""
     import time
@@ -347,10 +349,11 @@ def run_duplex_eval(model_dir=None, data=None, latencies: Sequence[int] = (0, 24
         dialogues = dialogues_from_corpus(data, split=split, limit=n)
         source = {"kind": "duplex-seq corpus", "path": str(data), "split": split, "dialogues": len(dialogues)}
     report: dict[str, Any] = {"corpus": "synthetic pseudo-duplex corpus", "model": str(model_dir or "duplex-default"),
-                              "data": source, "chunk_ms": round(1000 * model.clock.chunk_s), "latency_ms": {}}
+                              "data": source, "chunk_ms": round(1000 * model.clock.chunk_s),
+                              "speak_threshold": speak_threshold, "latency_ms": {}}
     for latency in latencies:
         t0 = time.monotonic()
-        transcripts = [simulate(model, d, latency) for d in dialogues]
+        transcripts = [simulate(model, d, latency, speak_threshold) for d in dialogues]
         scores = floor_scores(model, dialogues, transcripts)
         scores["decode_s_per_chunk"] = round((time.monotonic() - t0) / sum(len(t.chunks) for t in transcripts), 4)
         report["latency_ms"][str(latency)] = scores
