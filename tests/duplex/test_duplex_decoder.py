@@ -91,3 +91,21 @@ def test_speak_threshold_decides_when_a_silent_model_takes_the_floor():
     assert not shy.tick().speaking
     with pytest.raises(ValueError, match="speak_threshold must be a probability in \\(0, 1\\)"):
         ChunkClockDecoder(model, speak_threshold=1.0)
+
+
+def test_two_instances_against_each_other_hear_each_others_words():
+    from thinkspeak.eval.duplex_model import simulate_pair
+
+    model = tiny_duplex()
+    voiced = []
+
+    def voice(text):  # the words' units: a fixed unit per word (a stand-in for a TTS + unit model)
+        voiced.append(text)
+        return [7] * 4
+
+    a, b = simulate_pair(model, [3] * 8, 12, 160, voice)
+    assert len(a.chunks) == len(b.chunks) == 12
+    spoken = sum(1 for w in a.words + b.words if w.text)
+    assert len(voiced) <= spoken  # a word is voiced once it is complete
+    if voiced:
+        assert all(isinstance(t, str) for t in voiced)
