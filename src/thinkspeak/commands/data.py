@@ -3,6 +3,8 @@
 * ``data math --n N --out DIR`` - the spoken-math corpus with thinking-in-speaking targets (issue 3); with
   ``--tools SHARE`` its traces call tools and ``--phrasings SHARE`` varies the questions (issue 12).
 * ``data duplex --n N --out DIR`` - pseudo full-duplex two-channel dialogues (OmniFlatten recipe).
+* ``data duplex-seq --data DIR --out DIR`` - training sequences of the full-duplex Thinker: user units on the
+  chunk clock, the assistant's say/think text, floor events (issue 13).
 * ``data talker --n N --out DIR`` - spoken responses voiced by piper, codec tokens, word times (issue 11).
 * ``data show DIR`` - print samples with their interleaved layout, say and think coloured.
 """
@@ -125,6 +127,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         add_duplex_arguments(duplex)
     duplex.set_defaults(func=run_duplex)
 
+    seq = sub.add_parser("duplex-seq", help="full-duplex Thinker sequences: user units + say/think text on the clock")
+    seq.add_argument("--data", type=Path, required=True, help="a `thinkspeak data duplex` corpus (with user audio)")
+    seq.add_argument("--out", type=Path, required=True, help="output directory (created; resumable)")
+    seq.add_argument("--shard", type=_shard, default=None, metavar="i/N", help="make only job i of N")
+    seq.add_argument("--units", default=None, metavar="DIR", help="unit model folder (default: the packaged one)")
+    seq.add_argument("--layout", choices=("syncllm", "omniflatten"), default="syncllm",
+                     help="chunks tagged and deduplicated (SyncLLM) or fixed-rate (OmniFlatten) (default syncllm)")
+    seq.add_argument("--say-slots", type=_positive_int, default=2, help="say slots per 160 ms chunk (default 2)")
+    seq.add_argument("--think-slots", type=_positive_int, default=4, help="think slots per chunk (default 4)")
+    seq.add_argument("--no-progress", action="store_true", help="no progress bar")
+    seq.set_defaults(func=run_duplex_seq)
+
     talker = sub.add_parser("talker", help="Talker data: spoken responses, teacher voice, codec tokens, word times")
     talker.add_argument("--n", type=_positive_int, required=True, help="number of responses (spoken-math samples)")
     talker.add_argument("--out", type=Path, required=True, help="output directory (created; resumable)")
@@ -190,6 +204,24 @@ def run_duplex(args: argparse.Namespace) -> int:
     manifest = generate_duplex(args.n, args.out, seed=args.seed, shard=(shard.index, shard.count),
                                workers=args.workers, **options)
     print(json.dumps({k: v for k, v in manifest.items() if not isinstance(v, list | dict)}, indent=1))
+    return 0
+
+
+def run_duplex_seq(args: argparse.Namespace) -> int:
+    from thinkspeak.data.duplex.sequences import generate_sequences
+    from thinkspeak.layouts.duplex import ClockConfig
+    from thinkspeak.model.duplex import DuplexModel
+    from thinkspeak.model.thinker import Thinker
+    from thinkspeak.units import load_unit_model
+
+    units = load_unit_model(args.units)
+    clock = ClockConfig(chunk_units=round(0.16 * units.rate_hz), unit_rate_hz=units.rate_hz,
+                        say_slots=args.say_slots, think_slots=args.think_slots, layout=args.layout)
+    table = DuplexModel.from_thinker(Thinker.load(), units.n_units, units.digest, clock)
+    shard = args.shard or _shard("0/1")
+    manifest = generate_sequences(args.data, args.out, table, units, clock=clock, shard=(shard.index, shard.count),
+                                  progress=not args.no_progress)
+    print(json.dumps(manifest, indent=1))
     return 0
 
 

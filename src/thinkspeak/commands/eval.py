@@ -5,6 +5,7 @@
     thinkspeak eval report RUN_DIR [--out DIR]
     thinkspeak eval latency TURNS.jsonl [--out DIR]
     thinkspeak eval turns STEREO.wav [...] [--out FILE.json]
+    thinkspeak eval duplex [--model DIR] [--data DIR] [--latency-ms 0,240] [--n N] [--json]
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     turns.add_argument("--out", default=None, help="write the statistics as JSON here")
     turns.set_defaults(func=_turns)
 
+    duplex = sub.add_parser("duplex", help="full-duplex Thinker on held-out dialogues: Full-Duplex-Bench v1 TOR and "
+                            "latency, OmniFlatten Acc@K, dGSLM turn-taking statistics, per network latency")
+    duplex.add_argument("--model", default=None, help="duplex model folder (default: the shipped duplex-default)")
+    duplex.add_argument("--data", default=None,
+                        help="a `thinkspeak data duplex-seq` directory (default: held-out dialogues made on the fly: "
+                             "held-out seed, flite voices)")
+    duplex.add_argument("--split", default=None, help="with --data: only this split (e.g. valid)")
+    duplex.add_argument("--units", default=None, help="unit model folder (default: the packaged one)")
+    duplex.add_argument("--latency-ms", default="0,240", help="comma-separated network latencies in ms (default 0,240)")
+    duplex.add_argument("--n", type=int, default=6, help="held-out dialogues made on the fly, or the most read from --data")
+    duplex.add_argument("--seed", type=int, default=7, help="seed of the held-out dialogues (default 7; training used 0)")
+    duplex.add_argument("--json", action="store_true", help="print only the JSON object")
+    duplex.set_defaults(func=_duplex)
+
 
 def _math(args: argparse.Namespace) -> int:
     from thinkspeak.eval.math_items import load_math_items
@@ -89,6 +104,28 @@ def _latency(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "latency.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
         plot_latency_cdf(stage_latencies(turns), out / "latency_cdf.png")
+    return 0
+
+
+def _latencies(text: str) -> list[int]:
+    from thinkspeak.eval.duplex_model import check_latency
+
+    try:
+        values = [int(part) for part in str(text).split(",")]
+    except ValueError:
+        raise ValueError(f"--latency-ms must be comma-separated integers of milliseconds, got {text!r}") from None
+    return [check_latency(v) for v in values]
+
+
+def _duplex(args: argparse.Namespace) -> int:
+    from thinkspeak.eval.duplex_model import run_duplex_eval
+
+    latencies = _latencies(args.latency_ms)
+    if args.n < 1:
+        raise ValueError(f"--n must be an int >= 1, got {args.n}")
+    report = run_duplex_eval(args.model, args.data, latencies, n=args.n, seed=args.seed, units=args.units,
+                             split=args.split, progress=not args.json)
+    print(json.dumps(report, indent=None if args.json else 1))
     return 0
 
 

@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(threads)
     if args.export_only and not args.export:
         raise ValueError("--export-only needs --export DIR")
-    if recipe.kind == "talker":
-        return _run_talker(args, recipe, out)
+    if recipe.kind in ("talker", "duplex"):
+        return _run_other(args, recipe, out)
     if not args.export_only:
         out.mkdir(parents=True, exist_ok=True)
         with (out / COMMANDS_FILE).open("a") as f:
@@ -76,20 +76,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_talker(args: argparse.Namespace, recipe, out) -> int:
-    from thinkspeak.train.export import COMMANDS_FILE
-    from thinkspeak.train.talker import train_talker_recipe
-    from thinkspeak.train.talker_export import export_talker
+def _run_other(args: argparse.Namespace, recipe, out) -> int:
+    """Train (and export) a recipe of kind ``talker`` or ``duplex``: each has its trainer and its export."""
+    from pathlib import Path
 
+    from thinkspeak.train.export import COMMANDS_FILE
+
+    if recipe.kind == "talker":
+        from thinkspeak.train.talker import train_talker_recipe as train
+        from thinkspeak.train.talker_export import export_talker as export
+    else:
+        from thinkspeak.train.duplex import train_duplex_recipe as train
+        from thinkspeak.train.duplex_export import export_duplex as export
     if not args.export_only:
         out.mkdir(parents=True, exist_ok=True)
         with (out / COMMANDS_FILE).open("a") as f:
             f.write(command_line(args, out) + "\n")
-        for r in train_talker_recipe(recipe, out, resume=args.resume, progress=not args.no_progress):
+        for r in train(recipe, out, resume=args.resume, progress=not args.no_progress):
             valid = "n/a" if r.valid_loss is None else f"{r.valid_loss:.4f}"
             print(f"{r.name}: {r.steps} steps, loss {r.loss:.4f}, valid {valid}, {r.elapsed_s / 60:.1f} min")
     if args.export:
-        from pathlib import Path
-
-        print(f"exported to {export_talker(recipe, out, Path(args.export))}")
+        print(f"exported to {export(recipe, out, Path(args.export))}")
     return 0

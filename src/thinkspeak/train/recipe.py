@@ -21,7 +21,9 @@ from thinkspeak.train.lora import LoraSpec
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 TRAINABLE = ("backbone", "adapter")
-KINDS = ("thinker", "talker")  # what a recipe trains: the Thinker, or the token Talker (thinkspeak.train.talker)
+# what a recipe trains: the Thinker, the token Talker (thinkspeak.train.talker) or the full-duplex Thinker
+# (thinkspeak.train.duplex)
+KINDS = ("thinker", "talker", "duplex")
 REPLACED = ("modes",)  # mappings that an extending recipe replaces instead of merging
 
 
@@ -61,6 +63,7 @@ class StageConfig:
     lora: LoraSpec | None = None
     global_batch: int | None = None
     dpo: DpoSpec | None = None
+    duplex: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Recipe:
     threads: int | None = None
     kind: str = "thinker"
     talker: dict = field(default_factory=dict)
+    duplex: dict = field(default_factory=dict)
     source: str = field(default="", compare=False)
 
 
@@ -182,8 +186,8 @@ def _build(cls, data: dict, where: str, **extra):
         elif name == "kind":
             if value not in KINDS:
                 raise ValueError(f"{key} must be one of {list(KINDS)}, got {value!r}")
-        elif name == "talker":
-            _check_type(key, value, dict, "a mapping of Talker config keys")
+        elif name in ("talker", "duplex"):
+            _check_type(key, value, dict, f"a mapping of {name} options")
         elif name == "train":
             if not isinstance(value, list) or not value or any(v not in TRAINABLE for v in value):
                 raise ValueError(f"{key} must be a non-empty list drawn from {list(TRAINABLE)}, got {value!r}")

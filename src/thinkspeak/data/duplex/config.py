@@ -47,24 +47,33 @@ class DuplexConfig:
     barge_in_share: float = _opt(0.2, "probability that a user turn interrupts the assistant's previous turn")
     backchannel_share: float = _opt(0.3, "probability of a user backchannel during an assistant explanation")
     reaction: float = _opt(0.3, "seconds from a barge-in's start until the assistant channel is cut")
+    pause_share: float = _opt(0.0, "probability that a user turn holds an inner pause (between its sentences, "
+                              "or a trail-off mid-sentence); Full-Duplex-Bench's pause handling")
+    pause_range: tuple[float, float] = _opt((0.3, 0.7), "length range (s) of an inner pause (uniform)",
+                                            metavar=("LO", "HI"))
     user_voices: tuple[str, ...] = _opt(DEFAULT_USER_VOICES, "TTS voice specs for the user, one drawn per dialogue")
     assistant_voice: str = _opt(DEFAULT_ASSISTANT_VOICE, "TTS voice spec of the assistant (fixed)")
     lead_in: float = _opt(0.5, "silence (s) before the first user turn")
     tail: float = _opt(0.5, "silence (s) after the last assistant turn")
     frame_rate: float = _opt(25.0, "rate (Hz) of the speech-activity frames (SyncLLM units: 25 Hz)")
     no_audio: bool = _opt(False, "write timelines only; durations estimated from the text (fast)")
+    no_assistant_audio: bool = _opt(False, "voice only the user; the assistant's timing is estimated from its "
+                                    "text and its channel left silent (a model that writes text needs no voice)")
 
     def __post_init__(self) -> None:
         lo, hi = _pair(self.turns, "turns", int)
         if not 1 <= lo <= hi:
             raise ValueError(f"turns must be MIN MAX with 1 <= MIN <= MAX, got {self.turns!r}")
+        pause_lo, pause_hi = _pair(self.pause_range, "pause_range", float)
+        if not 0 < pause_lo <= pause_hi:
+            raise ValueError(f"pause_range must be LO HI seconds with 0 < LO <= HI, got {self.pause_range!r}")
         snr_lo, snr_hi = _pair(self.snr, "snr", float)
         if not snr_lo <= snr_hi:
             raise ValueError(f"snr must be LO HI dB with LO <= HI, got {self.snr!r}")
         for name in ("gap", "pause_mean", "pause_std", "reaction", "lead_in", "tail"):
             _number(getattr(self, name), name, minimum=0.0)
         _number(self.frame_rate, "frame_rate", minimum=0.0, strict=True)
-        for name in ("barge_in_share", "backchannel_share"):
+        for name in ("barge_in_share", "backchannel_share", "pause_share"):
             value = _number(getattr(self, name), name, minimum=0.0)
             if value > 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
@@ -76,8 +85,9 @@ class DuplexConfig:
             raise ValueError(f"user_voices must be a non-empty list of TTS voice specs, got {self.user_voices!r}")
         if not isinstance(self.assistant_voice, str) or not self.assistant_voice:
             raise ValueError(f"assistant_voice must be a TTS voice spec, got {self.assistant_voice!r}")
-        if not isinstance(self.no_audio, bool):
-            raise ValueError(f"no_audio must be a bool, got {self.no_audio!r}")
+        for name in ("no_audio", "no_assistant_audio"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

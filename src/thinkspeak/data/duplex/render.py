@@ -77,14 +77,15 @@ def voiced(pcm: np.ndarray, sample_rate: int, spoken: str, words: Sequence[objec
 
 
 def _channel(
-    timeline: Timeline, voices: Sequence[Voiced], role: str, level_dbfs: float, n: int
+    timeline: Timeline, voices: Sequence[Voiced | None], role: str, level_dbfs: float, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One channel's samples and the mask of samples inside its speech segments."""
+    """One channel's samples and the mask of samples inside its speech segments (a turn without a voice, None,
+    leaves its channel silent)."""
     out = np.zeros(n, dtype=np.float64)
     active = np.zeros(n, dtype=bool)
     fade = round(FADE_S * SAMPLE_RATE)
     for turn in timeline.turns:
-        if turn.role != role:
+        if turn.role != role or voices[turn.clip] is None:
             continue
         start = round(turn.start * SAMPLE_RATE)
         length = min(round((turn.end - turn.start) * SAMPLE_RATE), n - start)
@@ -99,7 +100,7 @@ def _channel(
 
 def render(
     timeline: Timeline,
-    voices: Sequence[Voiced],
+    voices: Sequence[Voiced | None],
     *,
     snr_db: float,
     noise_kind: str,

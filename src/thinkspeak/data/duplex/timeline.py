@@ -80,6 +80,35 @@ def estimate_clip(spoken: str) -> Clip:
     return Clip(round(duration, 3), spread_words(spoken, round(duration, 3)), "estimated")
 
 
+def pause_split(spoken: str, where: float) -> tuple[str, str] | None:
+    """Where a user turn pauses inside (Full-Duplex-Bench v1 pause handling): at a sentence break if it has one
+    (the one nearest ``where`` in [0, 1] of its sentence breaks), else a trail-off after a word in the middle
+    third; None for turns of fewer than 4 words."""
+    words = spoken.split()
+    if len(words) < 4:
+        return None
+    breaks = [i + 1 for i, w in enumerate(words[:-1]) if w[-1] in ".!?"]
+    if breaks:
+        cut = breaks[min(len(breaks) - 1, int(where * len(breaks)))]
+    else:
+        lo, hi = max(1, len(words) // 3), max(1, (2 * len(words)) // 3)
+        cut = lo + min(hi - lo, int(where * (hi - lo + 1)))
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+def join_clips(first: Clip, second: Clip, pause: float) -> Clip:
+    """One clip: ``first``, ``pause`` seconds of silence, ``second`` (word times shifted)."""
+    shift = first.duration + pause
+    words = first.words + tuple(Word(w.word, w.start + shift, w.end + shift) for w in second.words)
+    source = "engine" if first.words_source == second.words_source == "engine" else "estimated"
+    return Clip(round(shift + second.duration, 6), words, source)
+
+
+def inner_pauses(words: Sequence[Word], min_pause: float = 0.25) -> list[tuple[float, float]]:
+    """Silences of at least ``min_pause`` seconds between consecutive words of one turn (its inner pauses)."""
+    return [(a.end, b.start) for a, b in zip(words, words[1:], strict=False) if b.start - a.end >= min_pause]
+
+
 @dataclass(frozen=True)
 class PlacedTurn:
     """An utterance placed on its channel. ``start``/``end`` bound the speech actually on the channel.
