@@ -61,12 +61,20 @@ def test_the_models_p_speak_after_a_pause_is_the_silence_that_ends_the_turn(turn
 @needs_flite
 def test_barge_ins_are_heard_while_the_model_holds_the_floor(turn):
     audio = speak("Wait, what is five times three?")
-    keeps = turn.p_speak(audio, holding_floor=True)
-    assert keeps != turn.p_speak(audio)  # the floor it held is in the context
+    keeps = turn.keeps_floor(audio)
+    assert len(keeps) == len(audio) // 2560
     assert turn.backchannel(audio) == keeps[-1]
     detector = D.ModelDecides(turn, EAGERNESS["medium"])
     assert detector.judges_barge_ins
     assert asyncio.run(D.confirms_barge_in(detector, audio)) == (keeps[-1] < D.BACKCHANNEL_P)
+
+
+@needs_flite
+def test_each_chunk_is_read_from_what_was_heard_up_to_it(turn):
+    audio = speak("How much is twelve plus nineteen?")
+    trace = turn.p_speak(audio)
+    for k in (3, 8, len(trace) - 1):
+        assert turn.p_speak(audio[:k * 2560]) == pytest.approx(trace[:k], abs=1e-5)
 
 
 def test_only_the_last_window_is_heard(turn):

@@ -5,13 +5,14 @@ chunk clock and writes its own channel (SyncLLM §3.3); ``p_speak``, its probabi
 ``<|silence|>``, is the learned end-of-turn signal :class:`~thinkspeak.decode.duplex_session.DuplexSession`
 exposes. Here it judges a pause for a cascade server that keeps its own floor logic:
 
-* :meth:`DuplexTurn.probability`: a fresh decoder hears the last ``WINDOW_S`` seconds of the utterance
-  (chunk by chunk, as a :class:`DuplexSession` would) with its own channel held at ``<|silence|>`` (what the
-  cascade server did meanwhile: a greedy chunk that spoke would otherwise feed its own speech back), and its
-  ``p_speak`` after the last chunk is P(complete);
-* :meth:`DuplexTurn.backchannel`: the decoder first holds the floor for ``PRIME_CHUNKS`` chunks (say tokens of
-  :data:`PRIME_TEXT` over user silence), then hears the speech; its ``p_speak`` after it is P(it keeps
-  speaking): a backchannel or a cough leaves the floor with the model, an interruption takes it.
+* :meth:`DuplexTurn.probability`: the model reads the last ``WINDOW_S`` seconds of the utterance as units
+  with its own channel at ``<|silence|>`` (what the cascade server did meanwhile), in one forward pass; its
+  P(speaking) in the last chunk heard is P(complete). (Decoding chunk by chunk, as :class:`DuplexSession`
+  does, gave the same probabilities on the duplex run's weights at ~8x the cost: docs/results.md.)
+* :meth:`DuplexTurn.backchannel`: a chunk-clock decoder first holds the floor for ``PRIME_CHUNKS`` chunks
+  (say tokens of :data:`PRIME_TEXT` over user silence), then hears the speech, writing its own channel; its
+  ``p_speak`` after it is P(it keeps speaking): a backchannel or a cough leaves the floor with the model, an
+  interruption takes it.
 
 One model per process is shared by every session; each judgement builds its own decoder and unit stream, so
 calls from several threads are independent.
@@ -27,7 +28,7 @@ import numpy as np
 from thinkspeak.audio.pcm import as_mono_float32
 from thinkspeak.speech.turn import TurnModelUnavailable
 
-WINDOW_S = 3.0  # 18 chunks: inside the 32-chunk training windows, and one judgement well under 2 s on 2 loaded cores
+WINDOW_S = 3.0  # 18 chunks: inside the 32-chunk training windows
 PRIME_CHUNKS = 6
 PRIME_TEXT = "Let me explain how we get there, step by step."
 EXPORT = ("thinkspeak train --recipe duplex --out runs/duplex --export src/thinkspeak/assets/duplex-default "
@@ -62,41 +63,64 @@ class DuplexTurn:
             words = say[c * clock.say_slots:(c + 1) * clock.say_slots]
             words += [m.say_pad] * (clock.say_slots - len(words))
             self._prime.append(words + [m.think_pad] * clock.think_slots)
+        from thinkspeak.decode.duplex import ChunkClockDecoder
 
-    def p_speak(self, audio: np.ndarray, *, holding_floor: bool = False) -> list[float]:
-        """The model's P(speaking in its next chunk) after each 160 ms chunk of ``audio`` (16 kHz, the last
-        ``WINDOW_S`` seconds), heard from silence or, with ``holding_floor``, while it speaks."""
+        self._say_mask = ChunkClockDecoder(model).say_mask  # the say slot's choices: text, say_pad, silence
+
+    def _units(self, audio: np.ndarray, lead_chunks: int = 0) -> list[list[int]]:
+        """The user's unit token ids per 160 ms chunk: ``lead_chunks`` of silence, then the last ``WINDOW_S``
+        seconds of ``audio`` (16 kHz), through one fresh unit stream."""
+        x = as_mono_float32(audio, "audio")[-int(WINDOW_S * 16000):]
+        n, vocab = self.model.clock.chunk_units, self.model.units
+        stream = self.unit_model.stream()
+        units = [vocab.unit(int(u)) for u in stream.push(np.zeros(lead_chunks * n * 640, np.float32))]
+        units += [vocab.unit(int(u)) for u in stream.push(x)]
+        return [units[k * n:(k + 1) * n] for k in range(len(units) // n)]
+
+    def p_speak(self, audio: np.ndarray) -> list[float]:
+        """The model's P(speaking) in each 160 ms chunk of ``audio`` once it has heard that chunk, its own channel
+        silent throughout: one forward pass over the chunks' tokens, read at each chunk's first say slot."""
+        import torch
+
+        from thinkspeak.layouts.duplex import chunk_tokens
+
+        clock, m = self.model.clock, self.model.markers
+        tokens, reads = [], []
+        for user in self._units(audio):
+            chunk, _ = chunk_tokens(user, [m.silence] * clock.slots, clock, m)
+            reads.append(len(tokens) + len(chunk) - clock.slots - 1)
+            tokens += chunk
+        if not tokens:
+            return []
+        with torch.inference_mode():
+            logits = self.model.model(torch.tensor([tokens])).logits[0, reads].float()
+        say = torch.softmax(logits.masked_fill(~self._say_mask, float("-inf")), -1)
+        return (1.0 - say[:, m.silence]).tolist()
+
+    def keeps_floor(self, audio: np.ndarray) -> list[float]:
+        """P(the model speaks in its next chunk) after each 160 ms chunk of ``audio`` heard while it holds the
+        floor: :data:`PRIME_CHUNKS` chunks of its speech over user silence, then the chunk clock decoding of
+        :class:`~thinkspeak.decode.duplex_session.DuplexSession`, its own channel as it writes it."""
         from thinkspeak.decode.duplex import ChunkClockDecoder, ChunkRecord
         from thinkspeak.layouts.duplex import user_chunk
 
-        x = as_mono_float32(audio, "audio")[-int(WINDOW_S * 16000):]
-        clock, vocab = self.model.clock, self.model.units
-        n = clock.chunk_units
-        decoder, stream = ChunkClockDecoder(self.model), self.unit_model.stream()
-        if holding_floor:
-            quiet = [int(u) for u in stream.push(np.zeros(PRIME_CHUNKS * n * 640, np.float32))]
-            for c, slots in enumerate(self._prime):
-                user = [vocab.unit(u) for u in user_chunk(quiet[c * n:(c + 1) * n], clock)]
-                decoder.chunks.append(ChunkRecord(user, True, list(slots)))
-        start = len(decoder.chunks)
-        quiet = [self.model.markers.silence] * clock.slots
-        units = [int(u) for u in stream.push(x)]
+        chunks = self._units(audio, PRIME_CHUNKS)
+        decoder = ChunkClockDecoder(self.model)
+        for user, slots in zip(chunks, self._prime, strict=False):
+            decoder.chunks.append(ChunkRecord(user_chunk(user, self.model.clock), True, list(slots)))
+        decoder.tick()
         out = []
-        for k in range(len(units) // n + 1):
-            if k:
-                decoder.receive(start + k - 1, units[(k - 1) * n:k * n])
-            chunk = decoder.tick()
-            if not holding_floor:  # the cascade server was silent while the user spoke: so is its channel
-                decoder.chunks[chunk.chunk].assistant = list(quiet)
-            out.append(chunk.p_speak)
-        return out[1:]
+        for k, user in enumerate(chunks[PRIME_CHUNKS:]):
+            decoder.receive(PRIME_CHUNKS + k, [u - self.model.units.unit_offset for u in user])
+            out.append(decoder.tick().p_speak)
+        return out
 
     def probability(self, audio: np.ndarray) -> float:
         p = self.p_speak(audio)
         return p[-1] if p else 0.0
 
     def backchannel(self, audio: np.ndarray) -> float:
-        p = self.p_speak(audio, holding_floor=True)
+        p = self.keeps_floor(audio)
         return p[-1] if p else 1.0
 
 
