@@ -11,7 +11,7 @@ after it), on speech made with a voice held out of both models' training (flite)
   against real interruptions (low).
 
 The learned head (``assets/turn-learned``) is the named baseline; ``ms`` is the median time of one judgement
-and its ratio to the baseline's. The 1-minute load average is printed (other jobs share the CPU).
+(a pause; a barge-in) and its ratio to the baseline's. The 1-minute load average is printed (other jobs share the CPU).
 
     .venv/bin/python benchmarks/bench_duplex_turn.py [--model DUPLEX_DIR] [--voices flite:slt,flite:rms]
 """
@@ -69,9 +69,11 @@ def run(model, cases, barge) -> dict:
         wholes.append(p)
         cuts += [q for q, _ in pc]
         seps += separation(p, [q for q, _ in pc])
-    other = {kind: [timed(model.backchannel, x)[0] for x in xs] for kind, xs in barge.items()}
+    judged = {kind: [timed(model.backchannel, x) for x in xs] for kind, xs in barge.items()}
+    other = {kind: [p for p, _ in r] for kind, r in judged.items()}
+    barge_ms = statistics.median(t for r in judged.values() for _, t in r)
     silence = EAGERNESS["medium"].silence_ms
-    return {"whole": wholes, "cut": cuts, "separation": statistics.mean(seps), "ms": statistics.median(ms),
+    return {"whole": wholes, "cut": cuts, "separation": statistics.mean(seps), "ms": statistics.median(ms), "barge_ms": barge_ms,
             "silence_whole": statistics.median(silence(probability_state(p)) for p in wholes),
             "silence_cut": statistics.median(silence(probability_state(p)) for p in cuts), **other}
 
@@ -99,16 +101,17 @@ def main() -> None:
     n_cut = sum(len(c) for _, c in cases)
     print(f"{len(cases)} questions, {n_cut} cuts, voices {args.voices}; load {os.getloadavg()[0]:.1f}")
     print("| model | P(complete) whole, median | cut, median | separation | silence whole / cut (medium) | "
-          "P(other) backchannel / cough / interruption, median | ms per judgement (x baseline) |")
-    print("|---|---|---|---|---|---|---|")
-    base = None
+          "P(other) backchannel / cough / interruption, median | ms per pause (x baseline) | ms per barge-in (x baseline) |")
+    print("|---|---|---|---|---|---|---|---|")
+    base = base_barge = None
     for name, model in models.items():
         r = run(model, cases, barge)
-        base = base or r["ms"]
+        base, base_barge = base or r["ms"], base_barge or r["barge_ms"]
         med = statistics.median
         print(f"| {name} | {med(r['whole']):.3f} | {med(r['cut']):.3f} | {r['separation']:.2f} | "
               f"{r['silence_whole']:.0f} / {r['silence_cut']:.0f} ms | {med(r['backchannel']):.2f} / "
-              f"{med(r['cough']):.2f} / {med(r['interruption']):.2f} | {r['ms']:.0f} (x{r['ms'] / base:.2f}) |")
+              f"{med(r['cough']):.2f} / {med(r['interruption']):.2f} | {r['ms']:.0f} (x{r['ms'] / base:.2f}) | "
+              f"{r['barge_ms']:.0f} (x{r['barge_ms'] / base_barge:.2f}) |")
     print(f"load after {os.getloadavg()[0]:.1f}")
 
 
