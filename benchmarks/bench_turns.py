@@ -22,7 +22,7 @@ first audio delta, p50/p90, over the turns not cut early; **early cuts**: turns 
 **interruption latency**: onset of the interruption -> ``speech_started`` (when a Realtime client stops
 playback), p50. The 1-minute load average is printed with each row (other jobs share the CPU).
 
-    .venv/bin/python benchmarks/bench_turns.py [--detectors server_vad,rule,smart-turn,learned]
+    .venv/bin/python benchmarks/bench_turns.py [--detectors server_vad,rule,smart-turn,learned(,duplex)]
         [--sessions 1,4] [--voice flite:slt] [--tts piper] [--eagerness auto] [--seed 0]
 """
 
@@ -63,7 +63,7 @@ INTERRUPTIONS = ["Wait, stop. What is eight times nine?", "Hold on, can you say 
 SHORT_ANSWER = "The answer is forty two."
 LONG_ANSWER = "Sure. Six times seven means adding six seven times: six, twelve, eighteen, twenty four, and so on."
 NAMES = {"server_vad": "server_vad 500ms", "rule": "semantic rule", "smart-turn": "smart-turn v3.2",
-         "learned": "learned head"}
+         "learned": "learned head", "duplex": "duplex Thinker"}
 
 
 @dataclass

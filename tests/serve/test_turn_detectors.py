@@ -49,10 +49,10 @@ def kinds(actions) -> list[type]:
     return [type(a) for a in actions]
 
 
-def test_the_three_turn_models_are_registered_and_unknown_names_list_the_choices():
-    assert {"rule", "smart-turn", "learned"} <= set(D.TURN_MODELS.names())
-    with pytest.raises(ValueError, match=r"unknown turn_models 'smart_turn'; expected one of \['learned', 'rule', "
-                                         r"'smart-turn'"):
+def test_the_turn_models_are_registered_and_unknown_names_list_the_choices():
+    assert {"rule", "smart-turn", "learned", "duplex"} <= set(D.TURN_MODELS.names())
+    with pytest.raises(ValueError, match=r"unknown turn_models 'smart_turn'; expected one of \['duplex', 'learned', "
+                                         r"'rule', 'smart-turn'"):
         D.TURN_MODELS.get("smart_turn")
 
 
@@ -97,7 +97,7 @@ def test_cli_turn_model_implies_semantic_vad_and_bad_combinations_are_clear_erro
     td = turn_detection(cli_args(turn_model="rule", eagerness="high"))
     assert (td.type, td.turn_model, td.eagerness) == ("semantic_vad", "rule", "high")
     assert turn_detection(cli_args()).type == "server_vad"
-    with pytest.raises(ValueError, match=r"unknown turn_models 'nope'; expected one of \['learned', 'rule'"):
+    with pytest.raises(ValueError, match=r"unknown turn_models 'nope'; expected one of \['duplex', 'learned', 'rule'"):
         turn_detection(cli_args(turn_model="nope"))
     with pytest.raises(ValueError, match="--turn-model learned needs --turn-detection semantic_vad"):
         turn_detection(cli_args(turn_detection="server_vad", turn_model="learned"))

@@ -50,11 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "server_vad ends a turn after a fixed silence; semantic_vad after a silence that "
                              "depends on whether the utterance sounds finished (default server_vad, or "
                              "semantic_vad with --turn-model)")
-    parser.add_argument("--turn-model", default=None, metavar="rule|smart-turn|learned",
+    parser.add_argument("--turn-model", default=None, metavar="rule|smart-turn|learned|duplex",
                         help="what judges a pause under semantic_vad (turn_detection.turn_model): rule (the words, "
                              "default), smart-turn (Pipecat's Smart Turn v3.2 on the audio; needs pip install "
-                             "--no-deps pipecat-ai==1.14.0) or learned (thinkspeak's head on Whisper features, "
-                             "which also tells backchannels and coughs from interruptions); docs/server.md")
+                             "--no-deps pipecat-ai==1.14.0), learned (thinkspeak's head on Whisper features, "
+                             "which also tells backchannels and coughs from interruptions) or duplex (the "
+                             "full-duplex Thinker's probability of speaking next); docs/server.md")
     parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
                         help="semantic_vad eagerness (default auto = medium)")
     parser.add_argument("--talker", default="tts",

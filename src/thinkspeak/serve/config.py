@@ -33,8 +33,8 @@ class TurnDetection:
     ``type`` names a :data:`~thinkspeak.serve.detectors.TURN_DETECTORS` entry -- ``server_vad`` (silence of
     ``silence_duration_ms`` ends the turn) or ``semantic_vad`` (the silence needed depends on whether the
     utterance so far sounds finished, tuned by ``eagerness``, judged by the
-    :data:`~thinkspeak.serve.detectors.TURN_MODELS` entry ``turn_model``: ``rule``, ``smart-turn`` or
-    ``learned``; a thinkspeak extension of the protocol). All use the same Silero VAD for speech/silence."""
+    :data:`~thinkspeak.serve.detectors.TURN_MODELS` entry ``turn_model``: ``rule``, ``smart-turn``,
+    ``learned`` or ``duplex``; a thinkspeak extension of the protocol). All use the same Silero VAD for speech/silence."""
 
     threshold: float = 0.5
     prefix_padding_ms: int = 300

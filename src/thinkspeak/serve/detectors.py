@@ -7,7 +7,8 @@ thinkspeak extension; ``thinkspeak serve --turn-model``):
 
 * ``rule`` (default): the words before the pause, heard by ASR, sorted by :mod:`thinkspeak.speech.endpoint`;
 * ``smart-turn``: Pipecat's Smart Turn v3.2 on the audio (:mod:`thinkspeak.speech.turn.smart_turn`);
-* ``learned``: the learned head on Whisper-base encoder features (:mod:`thinkspeak.speech.turn.learned`).
+* ``learned``: the learned head on Whisper-base encoder features (:mod:`thinkspeak.speech.turn.learned`);
+* ``duplex``: the full-duplex Thinker's own probability of speaking next (:mod:`thinkspeak.speech.turn.duplex`).
 
 An audio model's P(complete) becomes a state (complete / unsure / incomplete) and ``eagerness`` maps the
 state to a silence, as for the rule, so every model is tuned the same way; a model that can tell a
@@ -187,6 +188,13 @@ def _learned(td) -> ModelDecides:
     from thinkspeak.speech.turn.learned import load_learned
 
     return ModelDecides(load_learned(), EAGERNESS[td.eagerness])
+
+
+@TURN_MODELS.register("duplex")
+def _duplex(td) -> ModelDecides:
+    from thinkspeak.speech.turn.duplex import load_duplex_turn
+
+    return ModelDecides(load_duplex_turn(), EAGERNESS[td.eagerness])
 
 
 #: turn detectors by ``turn_detection.type``: ``factory(detection: TurnDetection) -> TurnDetector``

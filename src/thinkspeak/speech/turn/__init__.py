@@ -4,7 +4,8 @@ Each model is an :class:`EndOfTurnModel`; the server's turn detectors (:mod:`thi
 turn its probability into the silence that ends the turn, and its backchannel probability (when it has one)
 into the barge-in decision. Two ship: :mod:`.smart_turn` (Pipecat's Smart Turn v3.2 ONNX, read from the
 installed ``pipecat-ai`` wheel) and :mod:`.learned` (a small head over Whisper-base encoder features trained on
-the duplex corpus, :mod:`.train`). A full-duplex Thinker's end-of-turn probability plugs in the same way.
+the duplex corpus, :mod:`.train`); :mod:`.duplex` reads the full-duplex Thinker's own probability of speaking
+next (it needs the shipped duplex model).
 """
 
 from __future__ import annotations
