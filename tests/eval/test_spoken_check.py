@@ -31,6 +31,18 @@ def test_summary_reports_text_and_speech_accuracy_and_gap() -> None:
     assert speech["groups"]["arithmetic"]["accuracy"] == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("spec, expected", [
+    ("piper", "piper:noise_scale=0:noise_w_scale=0"),
+    ("piper:noise_scale=0.5", "piper:noise_scale=0.5:noise_w_scale=0"),   # what the user set is kept
+    ("piper:noise_scale=0.5:noise_w_scale=0.2", "piper:noise_scale=0.5:noise_w_scale=0.2"),
+    ("espeak:en-us", "espeak:en-us"),                                       # no sampling noise to turn off
+])
+def test_the_check_turns_off_sampling_noise_the_spec_leaves_unset(spec: str, expected: str) -> None:
+    from thinkspeak.eval.spoken_check import repeatable_spec
+
+    assert repeatable_spec(spec) == expected
+
+
 class Says:
     def __init__(self, replies: dict[str, str]) -> None:
         self.replies = replies
@@ -57,7 +69,7 @@ def test_spoken_responses_are_heard_and_scored(tmp_path: Path) -> None:
              MathItem("b", "arith_short", "What is 70 plus 1?", "71")]
     replies = {"a": "We owe money, so the answer is -3.", "b": "The answer is 17."}
     summary = run_math(items, Says(replies), tmp_path / "run", check=check)
-    assert summary["speech_tts"] == "piper"
+    assert summary["speech_tts"] == "piper:noise_scale=0:noise_w_scale=0"  # the check hears repeatably
     assert summary["speech"]["accuracy"] == pytest.approx(0.5)
     assert summary["speech"]["gap"] == pytest.approx(0.0)
     lines = (tmp_path / "run" / "items.jsonl").read_text().splitlines()

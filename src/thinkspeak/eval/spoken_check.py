@@ -28,6 +28,20 @@ class SpokenScore:
     score: Score
 
 
+SAMPLING_NOISE_OPTIONS = ("noise_scale", "noise_w_scale")
+
+
+def repeatable_spec(tts_spec: str) -> str:
+    """``tts_spec`` with every sampling-noise option its engine has and the spec leaves unset set to 0."""
+    from thinkspeak.speech.tts.registry import engine_class
+    from thinkspeak.speech.tts.spec import split_spec
+
+    engine, _, raw = split_spec(tts_spec)
+    options = engine_class(engine).options
+    missing = [key for key in SAMPLING_NOISE_OPTIONS if key in options and key not in raw]
+    return ":".join([tts_spec.strip(), *(f"{key}=0" for key in missing)])
+
+
 class SpokenAnswerCheck:
     """Speak a response with ``tts`` (``synthesize(text) -> Synthesis``), hear it with ``asr``
     (``transcribe(pcm16k) -> Transcript``) and score the transcript."""
@@ -38,12 +52,19 @@ class SpokenAnswerCheck:
         self.tts_spec = tts_spec
 
     @classmethod
-    def load(cls, tts_spec: str = "piper", asr_model_dir: str | None = None) -> SpokenAnswerCheck:
-        """Build the check from a TTS spec (``"piper"``, ``"espeak:en-us"``, ...) and the packaged Whisper."""
+    def load(cls, tts_spec: str = "piper", asr_model_dir: str | None = None, *,
+             repeatable: bool = True) -> SpokenAnswerCheck:
+        """Build the check from a TTS spec (``"piper"``, ``"espeak:en-us"``, ...) and the packaged Whisper.
+
+        ``repeatable`` (default) turns off the engine's sampling noise where the spec leaves it unset (piper's
+        VITS ``noise_scale``/``noise_w_scale``), so the same response is heard the same way on every run: a
+        measurement must not change with the generator's random draw. Pass ``False`` to hear sampled prosody.
+        """
         from thinkspeak.speech.asr import WhisperASR
         from thinkspeak.speech.tts import get_tts
 
-        return cls(get_tts(tts_spec), WhisperASR(model_dir=asr_model_dir), tts_spec=tts_spec)
+        spec = repeatable_spec(tts_spec) if repeatable else tts_spec
+        return cls(get_tts(spec), WhisperASR(model_dir=asr_model_dir), tts_spec=spec)
 
     def hear(self, text: str) -> str:
         """The ASR transcript of ``text`` (numbers said as words) spoken by the TTS ("" for empty text)."""
