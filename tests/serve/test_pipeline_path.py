@@ -56,6 +56,10 @@ def test_a_spoken_turn_crosses_the_documented_stages_in_order(speech_engines, ch
         if module.startswith("thinkspeak.serve."):
             name = module.removeprefix("thinkspeak.serve.").split(".")[0]
             name = SOCKET_SIDE.get(name, name)
+            # the turn starts where its first audio frame arrives: the listener may still be finishing the
+            # pre-roll silence on the event loop when recording starts (CI saw 'listener' first that way)
+            if not entered and name != "transport":
+                return
             if name not in entered and name not in VOCABULARY and name != "thinkers":
                 entered.append(name)
 
