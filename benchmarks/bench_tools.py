@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/bench_tools.py --data data/corpus-tools --model runs/thinker-tools \
         [--base default] [--split test] [--limit 30] [--batch 8] [--max-steps 640] [--threads 1] [--out FILE.json]
+        [--inputs text,audio]
 
 Both models answer the same typed questions (text in) of ``--split`` of a tool corpus
 (``thinkspeak data math --tools ...``), up to ``--limit`` per category, greedily, in thinking-in-speaking
-mode. The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
+mode; with ``--inputs text,audio`` the same questions are also asked aloud, read by the corpus's test-split
+voices (flite, the engine held out of training, with the corpus's noise and reverberation draws). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
 with the default tools (calc, retrieve over the fact base). Answers are scored with the Spoken-MQA rule
 (``eval.spoken_mqa.score``). Printed per category and overall: correct / n, accuracy and its standard error
 (sqrt(p(1-p)/n)); the same for questions asked the corpus's template way vs rephrased (requests, fragments,
@@ -40,7 +42,7 @@ def held_out(data: Path, split: str, limit: int) -> list[dict]:
     config["phrasing_share"] = 0.0
     plain = MathConfig(**config)
     rows, count = [], defaultdict(int)
-    for row in iter_rows(data, columns=["index", "split", "category", "question", "answer", "reasoning"]):
+    for row in iter_rows(data, columns=["id", "index", "split", "category", "question", "answer", "reasoning"]):
         if row["split"] != split or count[row["category"]] >= limit:
             continue
         count[row["category"]] += 1
@@ -49,12 +51,30 @@ def held_out(data: Path, split: str, limit: int) -> list[dict]:
     return rows
 
 
+def spoken(rows: list[dict], seed: int) -> list[dict]:
+    """Each row's question read aloud by the corpus's test-split voices (16 kHz float PCM in ``audio``)."""
+    from thinkspeak.audio import decode_audio, resample
+    from thinkspeak.data.math.speech import SpeechOptions
+
+    rows = [dict(r) for r in rows]
+    synthesizer = SpeechOptions(response_audio=False).synthesizer(1)
+    try:
+        synthesizer.add_audio(rows, seed)
+    finally:
+        synthesizer.close()
+    for row in rows:
+        samples, rate = decode_audio(row.pop("question_audio"))
+        row["audio"] = resample(samples, rate, 16000) if rate != 16000 else samples
+    return rows
+
+
 def answer_all(decoder: TiSDecoder, rows: list[dict], batch: int) -> list[dict]:
     out = []
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
         events = defaultdict(list)
-        for i, event in decoder.stream_batch([Request(text=r["question"]) for r in chunk]):
+        requests = [Request(audio=r["audio"]) if "audio" in r else Request(text=r["question"]) for r in chunk]
+        for i, event in decoder.stream_batch(requests):
             events[i].append(event)
         for i, row in enumerate(chunk):
             done = events[i][-1]
@@ -110,7 +130,11 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=640)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="write the figures and answers as JSON")
+    parser.add_argument("--inputs", default="text", help="comma-separated: text, audio (flite, held out)")
     args = parser.parse_args()
+    inputs = args.inputs.split(",")
+    if not inputs or set(inputs) - {"text", "audio"}:
+        parser.error(f"--inputs must be a comma-separated subset of text,audio, got {args.inputs!r}")
     torch.set_num_threads(args.threads)
     from thinkspeak.tools.defaults import default_tools
 
@@ -122,11 +146,16 @@ def main() -> None:
         f"baseline: {args.base} without tools": TiSDecoder(base, max_steps=args.max_steps),
         f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=default_tools(preload=True)),
     }
+    asked = {"text": rows}
+    if "audio" in inputs:
+        asked["audio"] = spoken(rows, json.loads((args.data / "manifest.json").read_text())["seed"])
     figures = {}
-    for name, decoder in runs.items():
-        print(name, flush=True)
-        results = answer_all(decoder, rows, args.batch)
-        figures[name] = {"summary": report(name, results), "answers": results}
+    for source in inputs:
+        for name, decoder in runs.items():
+            label = f"{source} in, {name}"
+            print(label, flush=True)
+            results = answer_all(decoder, asked[source], args.batch)
+            figures[label] = {"summary": report(label, results), "answers": results}
     if args.out is not None:
         args.out.write_text(json.dumps(figures, indent=1) + "\n")
 
