@@ -17,6 +17,7 @@ import websockets
 from serve_chat_peer import free_port
 
 from thinkspeak.audio import float_to_pcm16
+from thinkspeak.decode.events import SayToken, ThinkToken, ToolCall, ToolResult
 from thinkspeak.serve.app import create_app
 from thinkspeak.serve.config import ServerConfig
 from thinkspeak.serve.engines import Engines
@@ -166,3 +167,17 @@ def speech_end_ms(audio: np.ndarray, rate: int = WIRE_RATE, floor: float = 0.01)
     loud = np.flatnonzero(peaks > floor)
     return 0.0 if loud.size == 0 else (loud[-1] + 1) * 10.0
 
+
+class CalcCallingThinker:
+    """Says a few words, calls calc from its think stream, gets the result, says the answer."""
+
+    name = "calc-calling"
+    hears_audio = False
+
+    async def stream(self, request, token):
+        t = time.monotonic()
+        yield SayToken("Let me see. ", -1, 0, t)
+        yield ThinkToken("23 plus 19", -1, 1, t)
+        yield ToolCall("call_7", "calc", "23 + 19", 2, t)
+        yield ToolResult("call_7", "calc", "42", False, 3, t, 0.01)
+        yield SayToken("It is 42.", -1, 4, t)

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from serve_helpers import WIRE_RATE, silence
+from serve_helpers import WIRE_RATE, CalcCallingThinker, silence, start_server
 
 from parts import missing, require_module
+from thinkspeak.serve.engines import Engines
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -78,3 +79,36 @@ def test_page_asks_by_microphone_and_plays_the_answer(server, say, browser):
     assert "The user asked" in reasoning
     assert latency_cells[4].isdigit()  # first audio (server side), ms
     assert default_turn == "server_vad"
+
+
+def test_page_takes_a_typed_question_and_draws_tool_calls_and_the_interleave(speech_engines, browser):
+    """No microphone: the question is typed into the box. The Thinker's calc call shows in the reasoning panel
+    with its result, and the answer's timeline holds its say, think and tool segments in the order written."""
+    make_vad, asr, _ = speech_engines
+    running = start_server(Engines(thinker=CalcCallingThinker(), make_vad=make_vad, asr=asr))
+    workdir = Path(tempfile.mkdtemp(prefix="thinkspeak-browser-"))
+    try:
+        chromium = browser.chromium.launch(executable_path=CHROMIUM, args=chromium_args(workdir / "none.wav"),
+                                           env={**os.environ, "HOME": str(workdir)})
+        page = chromium.new_context().new_page()
+        page.goto(running.http + "/")
+        page.fill("#question", "What is 23 plus 19?")
+        page.press("#question", "Enter")
+        page.wait_for_function("window.thinkspeak.stats.turns > 0", timeout=60_000)
+        stats = page.evaluate("window.thinkspeak.stats")
+        user = page.inner_text("#transcript li.user .text")
+        assistant = page.inner_text("#transcript li.assistant .text")
+        tools = page.locator("#reasoning .tool").all_inner_texts()
+        segments = page.locator("#timelines .strip span").evaluate_all("spans => spans.map(s => s.className)")
+        box_after = page.input_value("#question")
+        chromium.close()
+    finally:
+        running.server.should_exit = True
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert stats["errors"] == [] and stats["micFrames"] == 0
+    assert user == "What is 23 plus 19?" and "It is 42." in assistant and box_after == ""
+    assert stats["toolCalls"] == [{"name": "calc", "arguments": "23 + 19"}]
+    assert tools == ["calc(23 + 19)", "→ 42"]
+    (runs,) = stats["timelines"].values()
+    assert [kind for kind, _ in runs] == segments == ["say", "think", "tool", "say"]
+    assert [n for _, n in runs] == [len("Let me see. "), len("23 plus 19"), 7, len("It is 42.")]

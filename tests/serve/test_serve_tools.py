@@ -8,31 +8,14 @@ stock ``openai`` SDK's Realtime event types."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
-from serve_helpers import Client, start_server
+from serve_helpers import CalcCallingThinker, Client, start_server
 
 from parts import require_module
 from thinkspeak.cli import main
-from thinkspeak.decode.events import SayToken, ThinkToken, ToolCall, ToolResult
 from thinkspeak.serve.engines import Engines
 from thinkspeak.serve.thinkers import THINKERS
-
-
-class CalcCallingThinker:
-    """Says a few words, calls calc from its think stream, gets the result, says the answer."""
-
-    name = "calc-calling"
-    hears_audio = False
-
-    async def stream(self, request, token):
-        t = time.monotonic()
-        yield SayToken("Let me see. ", -1, 0, t)
-        yield ThinkToken("23 plus 19", -1, 1, t)
-        yield ToolCall("call_7", "calc", "23 + 19", 2, t)
-        yield ToolResult("call_7", "calc", "42", False, 3, t, 0.01)
-        yield SayToken("It is 42.", -1, 4, t)
 
 
 def test_a_tool_call_is_a_function_call_item_and_its_result_a_function_call_output(speech_engines):

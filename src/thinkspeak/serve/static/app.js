@@ -1,12 +1,13 @@
 // thinkspeak browser client: microphone -> /v1/realtime (OpenAI Realtime events) -> speaker,
-// with the live transcript, the Thinker's reasoning stream and per-turn latency.
+// with the live transcript, the Thinker's reasoning stream (tool calls included), a say/think timeline per answer
+// and per-turn latency. Questions can also be typed (conversation.item.create + response.create).
 
 const RATE = 24000; // pcm16 rate on the wire, both ways (the protocol's default)
 const $ = (id) => document.getElementById(id);
 
 // Exposed for tests and curious users: counters of what this page received.
 const stats = { connected: false, micFrames: 0, micPeak: 0, audioDeltas: 0, audioBytes: 0, turns: 0, speechStarted: 0,
-  errors: [], turnDetection: null };
+  errors: [], turnDetection: null, toolCalls: [], timelines: {} };
 window.thinkspeak = { stats };
 
 function b64ToBytes(b64) {
@@ -106,7 +107,7 @@ class Ui {
     $("transcript").scrollTop = $("transcript").scrollHeight;
   }
 
-  reasoning(responseId, delta) {
+  reasoningBox(responseId) {
     const box = $("reasoning");
     if (this.reasoningTurn !== responseId) {
       this.reasoningTurn = responseId;
@@ -115,8 +116,51 @@ class Ui {
       mark.textContent = `— turn ${stats.turns + 1} —`;
       box.appendChild(mark);
     }
+    return box;
+  }
+
+  reasoning(responseId, delta) {
+    const box = this.reasoningBox(responseId);
     box.appendChild(document.createTextNode(delta));
     box.scrollTop = box.scrollHeight;
+    this.timeline(responseId, "think", delta.length);
+  }
+
+  // A tool the Thinker called from its think stream (a function_call item), then its result.
+  tool(responseId, text) {
+    const box = this.reasoningBox(responseId);
+    const mark = document.createElement("span");
+    mark.className = "tool";
+    mark.textContent = text;
+    box.appendChild(mark);
+    box.scrollTop = box.scrollHeight;
+  }
+
+  // One strip per answer: segments in the order the model wrote them, each as wide as its characters
+  // (say = spoken text, think = reasoning, tool = a call), so the 2:8 interleave is visible at a glance.
+  timeline(responseId, kind, amount) {
+    if (!responseId || amount <= 0) return;
+    const runs = stats.timelines[responseId] || (stats.timelines[responseId] = []);
+    let strip = document.querySelector(`.strip[data-response="${responseId}"]`);
+    if (!strip) {
+      const row = document.createElement("div");
+      row.className = "row";
+      row.innerHTML = `<span class="label">answer ${Object.keys(stats.timelines).length}</span><span class="strip"></span>`;
+      strip = row.querySelector(".strip");
+      strip.dataset.response = responseId;
+      $("timelines").appendChild(row);
+    }
+    const last = runs[runs.length - 1];
+    if (last && last[0] === kind) {
+      last[1] += amount;
+      strip.lastChild.style.flexGrow = last[1];
+    } else {
+      runs.push([kind, amount]);
+      const seg = document.createElement("span");
+      seg.className = kind;
+      seg.style.flexGrow = amount;
+      strip.appendChild(seg);
+    }
   }
 
   latency(responseId, values) {
@@ -145,10 +189,18 @@ class Client {
     this.firstAudioSeen = new Set();
   }
 
-  async start() {
-    this.ctx = new AudioContext({ sampleRate: RATE });
+  // Speaker and connection, made on the first user gesture (a click or a typed question).
+  async ensureOpen() {
+    if (!this.ctx) {
+      this.ctx = new AudioContext({ sampleRate: RATE });
+      this.player = new Player(this.ctx);
+    }
     await this.ctx.resume();
-    this.player = new Player(this.ctx);
+    if (!this.ws) await this.connect();
+  }
+
+  async start() {
+    await this.ensureOpen();
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     });
@@ -157,7 +209,6 @@ class Client {
     this.mic = new AudioWorkletNode(this.ctx, "mic-processor", { processorOptions: { rate: RATE } });
     source.connect(this.mic);
     this.stream = stream;
-    await this.connect();
     this.mic.port.onmessage = (e) => this.sendAudio(e.data);
   }
 
@@ -165,7 +216,7 @@ class Client {
     if (this.ws) this.ws.close();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     if (this.ctx) this.ctx.close();
-    this.ws = this.ctx = this.stream = null;
+    this.ws = this.ctx = this.stream = this.mic = null;
     this.ui.status("not connected", "idle");
   }
 
@@ -181,13 +232,21 @@ class Client {
         resolve();
       };
       this.ws.onerror = () => reject(new Error("WebSocket failed"));
-      this.ws.onclose = () => { stats.connected = false; this.ui.status("disconnected", "error"); };
+      this.ws.onclose = () => { stats.connected = false; this.ws = null; this.ui.status("disconnected", "error"); };
       this.ws.onmessage = (e) => this.onEvent(JSON.parse(e.data));
     });
   }
 
   send(event) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(event));
+  }
+
+  async ask(text) {
+    await this.ensureOpen();
+    this.send({ type: "conversation.item.create",
+      item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
+    this.send({ type: "response.create" });
+    this.ui.status("thinking", "speaking");
   }
 
   sendAudio(buffer) {
@@ -227,6 +286,10 @@ class Client {
         this.ui.setText(ev.item_id, "user", ev.transcript || "(nothing heard)");
         break;
       case "conversation.item.added":
+        if (ev.item.type === "function_call_output") {
+          this.ui.tool(this.currentResponse, `→ ${ev.item.output}`);
+          break;
+        }
         if (ev.item.role === "user" && ev.item.content && ev.item.content[0].type === "input_text") {
           this.ui.setText(ev.item.id, "user", ev.item.content[0].text);
         }
@@ -237,6 +300,12 @@ class Client {
       case "response.output_audio_transcript.delta":
       case "response.output_text.delta":
         this.ui.appendText(ev.item_id, "assistant", ev.delta);
+        this.ui.timeline(ev.response_id, "say", ev.delta.length);
+        break;
+      case "response.function_call_arguments.done":
+        stats.toolCalls.push({ name: ev.name, arguments: ev.arguments });
+        this.ui.tool(ev.response_id, `${ev.name}(${ev.arguments})`);
+        this.ui.timeline(ev.response_id, "tool", Math.max(4, ev.arguments.length));
         break;
       case "response.output_audio.delta": {
         const bytes = b64ToBytes(ev.delta);
@@ -304,9 +373,22 @@ function turnDetection(kind) {
 $("turn").addEventListener("change", () => client.send({ type: "session.update", session: { type: "realtime",
   audio: { input: { turn_detection: turnDetection($("turn").value) } } } }));
 
+$("ask").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("question").value.trim();
+  if (!text) return;
+  $("question").value = "";
+  try {
+    await client.ask(text);
+  } catch (err) {
+    client.ui.status(`could not ask: ${err.message}`, "error");
+    stats.errors.push({ message: err.message });
+  }
+});
+
 $("talk").addEventListener("click", async () => {
   const button = $("talk");
-  if (client.ws) {
+  if (client.mic) {
     client.stop();
     button.textContent = "Start talking";
     button.classList.remove("on");
