@@ -42,7 +42,7 @@ def held_out(data: Path, split: str, limit: int) -> list[dict]:
     config["phrasing_share"] = 0.0
     plain = MathConfig(**config)
     rows, count = [], defaultdict(int)
-    for row in iter_rows(data, columns=["id", "index", "split", "category", "question", "answer", "reasoning"]):
+    for row in iter_rows(data, columns=["id", "index", "split", "category", "question", "question_spoken", "answer", "reasoning"]):
         if row["split"] != split or count[row["category"]] >= limit:
             continue
         count[row["category"]] += 1

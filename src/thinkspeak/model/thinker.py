@@ -25,6 +25,10 @@ from thinkspeak.model.adapter import AdapterConfig, AudioAdapter, n_audio_positi
 from thinkspeak.model.tokens import SpecialIds, ToolIds, check_mode
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "assets" / "thinker-default"
+#: the default Thinker continued on tool-calling traces (issue 12; docs/tools.md): ``Thinker.load("tools")``
+TOOLS_DIR = DEFAULT_DIR.parent / "thinker-tools"
+#: names of the packaged Thinkers, accepted wherever a Thinker folder is (a local folder of that name wins)
+SHIPPED = {"default": DEFAULT_DIR, "tools": TOOLS_DIR}
 THINKER_FILE = "thinker.json"
 ADAPTER_FILE = "adapter.safetensors"
 
@@ -128,7 +132,8 @@ class Thinker(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, dtype: torch.dtype = torch.float32) -> Thinker:
-        """Load a Thinker folder, or any local Qwen2/Qwen2.5 HF folder (None: the shipped default).
+        """Load a Thinker folder, any local Qwen2/Qwen2.5 HF folder, or a packaged Thinker by name (None or
+        ``"default"``: the shipped default; ``"tools"``: the shipped Thinker with tool calls).
 
         A foreign checkpoint gets our special tokens through ``thinkspeak.model.vocab_extension`` and a fresh
         adapter (to be trained by the alignment stage).
@@ -136,8 +141,11 @@ class Thinker(nn.Module):
         from transformers import AutoTokenizer, PreTrainedTokenizerFast, Qwen2ForCausalLM
 
         folder = Path(path) if path is not None else DEFAULT_DIR
+        if isinstance(path, str) and path in SHIPPED and not folder.exists():
+            folder = SHIPPED[path]
         if not (folder / "config.json").is_file():
-            raise ValueError(f"path must be a folder with config.json, safetensors and a tokenizer, got {str(folder)!r}")
+            raise ValueError(f"path must be a folder with config.json, safetensors and a tokenizer, or one of the "
+                             f"packaged names {sorted(SHIPPED)}, got {str(folder)!r}")
         model = Qwen2ForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=True)
         if (folder / THINKER_FILE).is_file():
             # Our tokenizer.json as saved: AutoTokenizer would pick Qwen2Tokenizer (from config.json) and
