@@ -46,7 +46,7 @@ test: $(STAMP) sysdeps lint
 	$(PY) -m pytest
 
 demo: $(STAMP) sysdeps
-	$(VENV)/bin/thinkspeak serve --host 127.0.0.1 --port 8765 --turn-detection semantic_vad
+	$(VENV)/bin/thinkspeak serve --host 127.0.0.1 --port 8765 --model tools --turn-detection semantic_vad
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist src/*.egg-info

@@ -1,4 +1,4 @@
-"""`thinkspeak serve` as `make demo` starts it: the shipped default Thinker, piper, semantic end of turn.
+"""`thinkspeak serve` as `make demo` starts it: the shipped Thinker with tools, piper, semantic end of turn.
 
 The server is the real command in a subprocess (no test double anywhere on the server side), talked to over
 the WebSocket only. A question spoken by espeak-ng (a voice the server's Whisper and the Thinker's adapter
@@ -28,8 +28,8 @@ from parts import require_module, require_program
 from thinkspeak.audio import resample
 
 LIVENESS_S = 300  # bounds on waits are liveness checks only (start-up loads Whisper, piper and the Thinker)
-DEMO_FLAGS = ["--turn-detection", "semantic_vad"]  # the Makefile's `make demo` flags
-# A held-out question (test split) the shipped Thinker answers correctly from text
+DEMO_FLAGS = ["--model", "tools", "--turn-detection", "semantic_vad"]  # the Makefile's `make demo` flags
+# A held-out question (test split) the shipped Thinkers answer correctly from text
 # (tests/model/test_thinker_default.py::test_default_answers_held_out_easy_questions).
 QUESTION, OPERANDS, ANSWER = "What is four plus seven?", ("4", "7"), "11"
 

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--audio", default=None, metavar="FILE",
                         help="the question, spoken (any format soundfile reads; resampled to 16 kHz mono)")
     parser.add_argument("--model", default=None, metavar="PATH",
-                        help="Thinker folder or local Qwen2 folder (default: the shipped model)")
+                        help="Thinker folder, local Qwen2 folder or packaged name (default, tools; default: the shipped default)")
     parser.add_argument("--mode", default="tis", help=f"one of {', '.join(MODES)} (default: tis)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 decodes greedily (default)")
     parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1: off)")

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     math = sub.add_parser("math", help="Spoken-MQA-style accuracy (AudioBench scoring) of a Thinker")
     math.add_argument("--data", required=True,
                       help="Spoken-MQA Parquet file/directory, or a corpus directory from `thinkspeak data math`")
-    math.add_argument("--model", default=None, help="Thinker directory (default: the shipped model)")
+    math.add_argument("--model", default=None, help="Thinker directory or packaged name: default, tools (default: the shipped default)")
     math.add_argument("--input", choices=INPUTS, default="text", help="give the question as text or audio")
     math.add_argument("--mode", choices=MODES, default="tis", help="thinking arrangement of the decoder")
     math.add_argument("--limit", type=int, default=None, help="at most N items per category")

@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
     thinker = parser.add_mutually_exclusive_group()
     thinker.add_argument("--model", metavar="PATH", default=None,
-                         help="a thinkspeak Thinker folder (default: the shipped default Thinker)")
+                         help="a thinkspeak Thinker folder or packaged name: default, tools (the Thinker with tool calls; "
+                              "`make demo` uses it); default: the shipped default Thinker")
     thinker.add_argument("--qwen", metavar="PATH", default=None,
                          help="any local Qwen2/Qwen2.5 Hugging Face folder as the Thinker")
     thinker.add_argument("--openai-base-url", metavar="URL", default=None,
