@@ -1,5 +1,5 @@
 """The shipped Thinker with tool calls (src/thinkspeak/assets/thinker-tools, issue 12) loads, is intact, calls
-calc from its think stream and is right where the default Thinker is not."""
+calc from its think stream, hears a spoken question and is right where the default Thinker is not."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from parts import needs_espeak
 from thinkspeak.data.math import MathConfig
 from thinkspeak.decode import TiSDecoder
 from thinkspeak.decode.events import ToolCall
@@ -54,11 +55,11 @@ def test_it_calls_calc_and_says_the_result(decoder):
 
 
 # Typed held-out questions of the tool corpus's generator (seed 0, the four arithmetic categories, tool traces
-# on), the first 5 test-split rows of each: measured 15 and 16 of 20 with tools in two runs when the model was
+# on), the first 5 test-split rows of each: measured 14 of 20 with tools in two runs when the model was
 # shipped (a greedy decode with tools is not exactly repeatable: how many wait slots a call takes depends on the
 # tool thread's timing), 6 of 20 for the default Thinker without them. Slack: three items.
 SUBSET = ("arith_short", "arith_long", "single_step", "multi_step")
-TOOLS_CORRECT, DEFAULT_CORRECT, SLACK = 15, 6, 3
+TOOLS_CORRECT, DEFAULT_CORRECT, SLACK = 14, 6, 3
 
 
 def test_held_out_accuracy_with_tools_beats_the_default_without(decoder):
@@ -68,3 +69,29 @@ def test_held_out_accuracy_with_tools_beats_the_default_without(decoder):
     tools = sum(is_correct(decoder.answer(text=r["question"]).say, r["answer"]) for r in rows)
     default = sum(is_correct(plain.answer(text=r["question"]).say, r["answer"]) for r in rows)
     assert tools >= TOOLS_CORRECT - SLACK and default <= DEFAULT_CORRECT + SLACK and tools > default, (tools, default)
+
+
+# Spoken by espeak-ng (not a voice of the tool stage's test split): measured with tools 3 of 5 right, each by a
+# calc call holding the question's operands (the two misses computed by hand); the default Thinker 2 of 5.
+SPOKEN = {"What is 9 times 6?": ("9", "6", "54"), "What is 45 plus 38?": ("45", "38", "83"),
+          "What is 12 plus 7?": ("12", "7", "19"), "What is 64 minus 27?": ("64", "27", "37"),
+          "What is 23 plus 19?": ("23", "19", "42")}
+
+
+@needs_espeak
+def test_it_hears_spoken_questions_and_calls_calc_with_their_operands(decoder):
+    """End to end (Whisper encoder -> adapter -> Thinker): the tools stage's speech pass taught the audio path
+    the tool traces, so the operands heard reach calc and its result is spoken (one slip tolerated)."""
+    from thinkspeak.audio import resample
+    from thinkspeak.speech.tts import get_tts
+
+    tts = get_tts("espeak:en-us")
+    right, calls = 0, 0
+    for question, (a, b, answer) in SPOKEN.items():
+        speech = tts.synthesize(question)
+        events = list(decoder.stream(audio=resample(speech.pcm, speech.sample_rate, 16000)))
+        for call in (e for e in events if isinstance(e, ToolCall) and e.name == "calc"):
+            calls += 1
+            assert re.findall(r"\d+", call.arguments) == [a, b], (question, call.arguments)
+        right += events[-1].answer == answer
+    assert calls >= 2 and right >= 2, (calls, right)
