@@ -242,7 +242,9 @@ class ResponseRun:
                 if self.audio:
                     group.create_task(self._talk(text_q, audio_q))
                     group.create_task(self._play(audio_q))
-            self.status = "completed"
+            # stop() cancels the token before the task: stages that see the token end early but normally, and
+            # the task's own cancellation can then land after the group has finished (it never reaches an await)
+            self.status = "cancelled" if self.token.cancelled else "completed"
         except asyncio.CancelledError:
             self.status = "cancelled"
         except Exception as exc:  # a failing engine or endpoint fails this response, not the session
