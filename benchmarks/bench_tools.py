@@ -42,29 +42,13 @@ def held_out(data: Path, split: str, limit: int) -> list[dict]:
     config["phrasing_share"] = 0.0
     plain = MathConfig(**config)
     rows, count = [], defaultdict(int)
-    for row in iter_rows(data, columns=["id", "index", "split", "category", "question", "question_spoken", "answer", "reasoning"]):
+    columns = ["id", "index", "split", "category", "question", "question_spoken", "answer", "reasoning"]
+    for row in iter_rows(data, columns=columns):
         if row["split"] != split or count[row["category"]] >= limit:
             continue
         count[row["category"]] += 1
         row["rephrased"] = build_sample(manifest["seed"], row["index"], plain)[0]["question"] != row["question"]
         rows.append(row)
-    return rows
-
-
-def spoken(rows: list[dict], seed: int) -> list[dict]:
-    """Each row's question read aloud by the corpus's test-split voices (16 kHz float PCM in ``audio``)."""
-    from thinkspeak.audio import decode_audio, resample
-    from thinkspeak.data.math.speech import SpeechOptions
-
-    rows = [dict(r) for r in rows]
-    synthesizer = SpeechOptions(response_audio=False).synthesizer(1)
-    try:
-        synthesizer.add_audio(rows, seed)
-    finally:
-        synthesizer.close()
-    for row in rows:
-        samples, rate = decode_audio(row.pop("question_audio"))
-        row["audio"] = resample(samples, rate, 16000) if rate != 16000 else samples
     return rows
 
 
@@ -148,7 +132,12 @@ def main() -> None:
     }
     asked = {"text": rows}
     if "audio" in inputs:
-        asked["audio"] = spoken(rows, json.loads((args.data / "manifest.json").read_text())["seed"])
+        from thinkspeak.data.math.speech import SpeechOptions
+        from thinkspeak.eval.held_out import spoken_questions
+
+        seed = json.loads((args.data / "manifest.json").read_text())["seed"]
+        clips = spoken_questions(rows, seed, SpeechOptions(response_audio=False))
+        asked["audio"] = [{**row, "audio": clip} for row, clip in zip(rows, clips, strict=True)]
     figures = {}
     for source in inputs:
         for name, decoder in runs.items():

@@ -43,21 +43,26 @@ def held_out_items(per_category: int, *, seed: int = 0, categories: tuple[str, .
                    speech=None, workers: int = 1) -> list[MathItem]:
     """:func:`held_out_rows` as evaluation items; with ``speech`` (a
     :class:`thinkspeak.data.math.speech.SpeechOptions`) each item carries its spoken question (16 kHz)."""
+    rows = held_out_rows(per_category, seed=seed, categories=categories)
+    audio = spoken_questions(rows, seed, speech, workers) if speech is not None else [None] * len(rows)
+    return [MathItem(id=row["id"], category=row["category"], question=row["question"].strip(),
+                     answer=row["answer"].strip(), audio=clip) for row, clip in zip(rows, audio, strict=True)]
+
+
+def spoken_questions(rows: list[dict], seed: int, speech, workers: int = 1) -> list:
+    """Each corpus row's question read aloud as the corpus would for its split (``speech``: a
+    :class:`thinkspeak.data.math.speech.SpeechOptions`; voices, noise and reverberation drawn from ``seed`` and
+    the row's index), as 16 kHz float PCM; ``rows`` are left as they were."""
     from thinkspeak.audio import decode_audio, resample
 
-    rows = held_out_rows(per_category, seed=seed, categories=categories)
-    if speech is not None:
-        synthesizer = speech.synthesizer(workers)
-        try:
-            synthesizer.add_audio(rows, seed)
-        finally:
-            synthesizer.close()
-    items = []
+    rows = [dict(row) for row in rows]
+    synthesizer = speech.synthesizer(workers)
+    try:
+        synthesizer.add_audio(rows, seed)
+    finally:
+        synthesizer.close()
+    out = []
     for row in rows:
-        audio = None
-        if speech is not None:
-            samples, rate = decode_audio(row["question_audio"])
-            audio = resample(samples, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else samples
-        items.append(MathItem(id=row["id"], category=row["category"], question=row["question"].strip(),
-                              answer=row["answer"].strip(), audio=audio))
-    return items
+        samples, rate = decode_audio(row["question_audio"])
+        out.append(resample(samples, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else samples)
+    return out
