@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/bench_tools.py --data data/corpus-tools --model runs/thinker-tools \
         [--base default] [--split test] [--limit 30] [--batch 8] [--max-steps 640] [--threads 1] [--out FILE.json]
-        [--inputs text,audio]
+        [--inputs text,audio] [--base-tools]
 
 Both models answer the same typed questions (text in) of ``--split`` of a tool corpus
 (``thinkspeak data math --tools ...``), up to ``--limit`` per category, greedily, in thinking-in-speaking
 mode; with ``--inputs text,audio`` the same questions are also asked aloud, read by the corpus's test-split
 voices (flite, the engine held out of training, with the corpus's noise and reverberation draws). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
-with the default tools (calc, retrieve over the fact base). Answers are scored with the Spoken-MQA rule
+with the default tools (calc, retrieve over the fact base); ``--base-tools`` gives the baseline the same tools
+(to compare two Thinkers with tools, e.g. ``--base tools`` before and after the DPO stage). Answers are scored with the Spoken-MQA rule
 (``eval.spoken_mqa.score``). Printed per category and overall: correct / n, accuracy and its standard error
 (sqrt(p(1-p)/n)); the same for questions asked the corpus's template way vs rephrased (requests, fragments,
 number words: the row's question differs from the one the corpus makes without ``--phrasings``); the median
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--model", required=True, help="Thinker with tool tokens")
     parser.add_argument("--base", default="default", help="baseline Thinker, run without tools (default: shipped)")
+    parser.add_argument("--base-tools", action="store_true", help="run the baseline with the default tools too")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=30, help="items per category")
     parser.add_argument("--batch", type=int, default=8)
@@ -126,9 +128,11 @@ def main() -> None:
     print(f"{len(rows)} held-out questions ({args.split}), {sum(r['rephrased'] for r in rows)} rephrased")
     base = Thinker.load(None if args.base == "default" else args.base)
     candidate = Thinker.load(args.model)
+    tools = default_tools(preload=True)
     runs = {
-        f"baseline: {args.base} without tools": TiSDecoder(base, max_steps=args.max_steps),
-        f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=default_tools(preload=True)),
+        f"baseline: {args.base} {'with' if args.base_tools else 'without'} tools":
+            TiSDecoder(base, max_steps=args.max_steps, tools=tools if args.base_tools else None),
+        f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=tools),
     }
     asked = {"text": rows}
     if "audio" in inputs:

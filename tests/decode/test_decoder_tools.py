@@ -120,6 +120,31 @@ def test_a_call_is_run_and_its_result_injected_into_think_slots(thinker):
     assert tool_drift(events, "What is 2 plus 3?").ok
 
 
+def test_injected_positions_are_what_the_decoder_wrote_and_leave_the_models_own_think_tokens(thinker):
+    """DPO scores a sampled stream without what the decoder injected: removing those positions leaves exactly
+    the think tokens the model chose (the script), and no say position is ever counted as injected."""
+    from thinkspeak.decode.tooluse import injected_positions
+
+    gate = Gate()
+    think = f"Add: {CALL}slow{ARGS}2 + 3{CALL_END} so it is 5."
+    decoder, stream = decode(thinker, "Okay, let me work this out. The answer is 5.", think, ToolRegistry([gate]),
+                             max_steps=600)
+    events = []
+    for event in stream:
+        events.append(event)
+        if isinstance(event, ToolCall):
+            gate.open.set()
+    tokens = events[-1].tokens
+    tools, ids = thinker.tool_ids, thinker.ids
+    skip = injected_positions(tokens, tools, decoder.p, decoder.q)
+    router = TokenRouter(say_pad=ids.say_pad, think_pad=ids.think_pad, end=ids.end, p=decoder.p, q=decoder.q)
+    channels = [r.channel for r in router.feed(tokens)]
+    assert all(channels[i] == "think" for i in skip)
+    assert {tokens[i] for i in skip} >= {tools.tool_wait, tools.result, tools.result_end}
+    own = [t for i, t in enumerate(tokens) if channels[i] == "think" and i not in skip and t != ids.think_pad]
+    assert own == thinker.text_ids(think)
+
+
 def test_say_slots_keep_flowing_while_the_tool_runs(thinker):
     gate = Gate()
     say = "Okay, let me work this out for you. The answer is 5."

@@ -111,6 +111,17 @@ def test_nll_term_adds_the_chosen_streams_sft_loss(corpus):
     assert float(sft_sum / sft_w) > 0
 
 
+def test_positions_the_decoder_injected_weigh_zero_in_both_streams(corpus):
+    thinker = tiny_thinker()
+    pair = stream_pairs(thinker, corpus)[0]
+    skipped = replace(pair, chosen_skip=(1, 4), rejected_skip=(2,))
+    plain, masked = (collate_pairs([x], thinker.ids, 0.1) for x in (pair, skipped))
+    start = len(pair.prompt)
+    changed = (plain.weights != masked.weights).nonzero().tolist()
+    assert changed == [[0, start + 1], [0, start + 4], [1, start + 2]]
+    assert float(masked.weights[0, start + 1]) == 0.0 and float(plain.weights[0, start + 1]) > 0
+
+
 def test_sampling_uses_the_batched_decoder_and_pairs_right_with_wrong(corpus):
     thinker = tiny_thinker()
     questions = read_samples(corpus, "train")[:2]

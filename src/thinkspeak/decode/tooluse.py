@@ -143,3 +143,24 @@ class ToolSlots:
         call = self.pending.call
         return [ToolCall(self.call_id, call.name, call.arguments, step, t,
                          parsed.reason if isinstance(parsed, Malformed) else None)]
+
+
+def injected_positions(stream, ids, p: int, q: int) -> frozenset[int]:
+    """Positions of a generated ``stream`` (a decode's ``Done.tokens``) that the decoder wrote, not the model:
+    think-slot ``<|tool_wait|>`` tokens and every think-slot token of ``<|result|> ... <|result_end|>``.
+    The channel of a position is fixed by the p:q rhythm (:func:`~thinkspeak.layouts.interleave.slot_channel`),
+    so say tokens flowing while a result is injected are not counted. ``ids``: the Thinker's ``ToolIds``.
+    """
+    from thinkspeak.layouts.interleave import slot_channel
+
+    out, inside = set(), False
+    for i, token in enumerate(stream):
+        if slot_channel(i, p, q) != "think":
+            continue
+        if token == ids.result:
+            inside = True
+        if inside or token == ids.tool_wait:
+            out.add(i)
+        if token == ids.result_end:
+            inside = False
+    return frozenset(out)

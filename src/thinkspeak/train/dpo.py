@@ -63,6 +63,8 @@ class Pair:
     prompt: tuple[int, ...]
     chosen: tuple[int, ...]
     rejected: tuple[int, ...]
+    chosen_skip: tuple[int, ...] = ()  # stream positions the decoder wrote (tool waits and results): weight 0
+    rejected_skip: tuple[int, ...] = ()
 
 
 @dataclass
@@ -90,10 +92,14 @@ def check_same_vocabulary(policy, reference, where: str = "dpo.reference") -> No
                          f"vs the policy's {len(a)} ({rows_a}); first differences {differ}")
 
 
-def stream_weights(ids, prompt_len: int, stream: tuple[int, ...], pad_weight: float) -> list[float]:
-    """The SFT loss mask of prompt + stream (the weight of predicting each position's token)."""
-    pads = (ids.say_pad, ids.think_pad)
-    return [0.0] * prompt_len + [pad_weight if t in pads else 1.0 for t in stream]
+def stream_weights(ids, prompt_len: int, stream: tuple[int, ...], pad_weight: float,
+                   skip: tuple[int, ...] = ()) -> list[float]:
+    """The SFT loss mask of prompt + stream (the weight of predicting each position's token); the stream
+    positions in ``skip`` (what the decoder injected: tool waits and results) weigh 0, as in SFT
+    (:mod:`thinkspeak.train.examples`)."""
+    pads, skip = (ids.say_pad, ids.think_pad), set(skip)
+    return [0.0] * prompt_len + [0.0 if i in skip else pad_weight if t in pads else 1.0
+                                 for i, t in enumerate(stream)]
 
 
 def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int, seed: int,
@@ -102,14 +108,28 @@ def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int
 
     ``questions``: objects with ``id``, ``question`` and ``answer`` (e.g. :class:`~thinkspeak.train.corpus.MathSample`).
     Returns the pairs and counts (questions, samples, right answers, questions with pairs).
+
+    A Thinker with the tool-call tokens samples with the default tools (calc, retrieve over the fact base) as
+    it is served, and the tokens the decoder injects are left out of the streams' log-probabilities.
     """
     from tqdm import tqdm
 
     from thinkspeak.decode import Request, TiSDecoder
+    from thinkspeak.decode.tooluse import injected_positions
     from thinkspeak.eval.spoken_mqa import is_correct
 
+    tool_ids = getattr(thinker, "tool_ids", None)
+    tools = None
+    if tool_ids is not None:
+        from thinkspeak.tools.defaults import default_tools
+
+        tools = default_tools(preload=True)
     decoder = TiSDecoder(thinker, p=p, q=q, mode=mode, max_steps=spec.max_steps, temperature=spec.temperature,
-                         top_p=spec.top_p, seed=seed)
+                         top_p=spec.top_p, seed=seed, tools=tools)
+
+    def skip(stream: tuple[int, ...]) -> tuple[int, ...]:
+        return () if tool_ids is None else tuple(sorted(injected_positions(stream, tool_ids, p, q)))
+
     pairs: list[Pair] = []
     right_total = paired = 0
     for item in tqdm(questions, desc="dpo sampling", disable=not progress, mininterval=5):
@@ -121,7 +141,7 @@ def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int
         right_total += len(right)
         n = min(spec.pairs, len(right), len(wrong))
         paired += n > 0
-        pairs += [Pair(item.id, prompt, right[i], wrong[i]) for i in range(n)]
+        pairs += [Pair(item.id, prompt, right[i], wrong[i], skip(right[i]), skip(wrong[i])) for i in range(n)]
     counts = {"questions": len(questions), "samples": len(questions) * spec.samples, "right": right_total,
               "questions_with_pairs": paired, "pairs": len(pairs)}
     return pairs, counts
@@ -129,8 +149,10 @@ def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int
 
 def collate_pairs(pairs: list[Pair], ids, pad_weight: float, reference: torch.Tensor | None = None) -> PairBatch:
     """Right-padded rows: the chosen streams, then the rejected ones (same order)."""
-    rows = [(pr.prompt + s, stream_weights(ids, len(pr.prompt), s, pad_weight))
-            for s_of in (lambda pr: pr.chosen, lambda pr: pr.rejected) for pr in pairs for s in [s_of(pr)]]
+    rows = [(pr.prompt + pr.chosen, stream_weights(ids, len(pr.prompt), pr.chosen, pad_weight, pr.chosen_skip))
+            for pr in pairs]
+    rows += [(pr.prompt + pr.rejected, stream_weights(ids, len(pr.prompt), pr.rejected, pad_weight, pr.rejected_skip))
+             for pr in pairs]
     longest = max(len(r[0]) for r in rows)
     input_ids = torch.full((len(rows), longest), ids.pad, dtype=torch.long)
     mask = torch.zeros((len(rows), longest), dtype=torch.long)
