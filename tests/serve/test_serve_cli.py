@@ -30,3 +30,14 @@ def test_endpoint_thinker_from_flags(monkeypatch):
 def test_bad_flag_combinations_are_usage_errors(argv, capsys):
     assert main(argv) == 2
     assert "thinkspeak serve: error:" in capsys.readouterr().err
+
+
+def test_duplex_flag_sets_the_duplex_turn_detection_and_refuses_other_turn_flags():
+    from thinkspeak.commands.serve import turn_detection
+
+    turn = turn_detection(build_parser().parse_args(["serve", "--duplex", "--eagerness", "high"]))
+    assert (turn.type, turn.eagerness, turn.detector.owns_floor, turn.detector.speak_threshold) == \
+        ("duplex", "high", True, 0.3)
+    for extra in (["--turn-model", "learned"], ["--turn-detection", "server_vad"], ["--silence-ms", "300"]):
+        with pytest.raises(ValueError, match="--duplex decides turns"):
+            turn_detection(build_parser().parse_args(["serve", "--duplex", *extra]))

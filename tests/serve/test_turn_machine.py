@@ -147,3 +147,52 @@ def test_without_turn_detection_speech_frames_do_nothing():
     machine = TurnMachine(None)
     assert run(machine, START, pause(900), end(900)) == []
     assert isinstance(machine.push(F.CommitFrame())[-1], F.CommitBufferAction)
+
+
+class OwnsFloor:
+    """A detector that owns the floor, as ``type: duplex``'s does (the machine reads only these attributes)."""
+
+    owns_floor = judges_barge_ins = True
+    judges_pauses = hears_words = False
+    max_silence_ms = 2000
+
+
+def duplex_machine() -> TurnMachine:
+    td = TurnDetection(type="server_vad")
+    td.__dict__["detector"] = OwnsFloor()  # the cached_property's slot: no model is loaded
+    return TurnMachine(td)
+
+
+def test_duplex_barge_in_holds_no_output_and_the_models_yield_interrupts():
+    machine = duplex_machine()
+    run(machine, F.ResponseStartFrame())
+    assert run(machine, START) == []  # no output held: a backchannel must not stop the answer
+    assert machine.state is TurnState.POSSIBLE_BARGE_IN
+    assert run(machine, F.SpeechLongFrame(350)) == []  # the speech's length decides nothing
+    assert run(machine, pause(400)) == []  # nor its pause: the model keeps the floor or yields
+    assert run(machine, F.FloorYieldFrame(420)) == [F.AnnounceAction, F.InterruptAction]
+    assert machine.state is TurnState.USER_SPEAKING
+    assert run(machine, F.FloorYieldFrame(500)) == []  # once
+
+
+def test_duplex_kept_floor_drops_the_speech_as_a_false_interruption():
+    machine = duplex_machine()
+    run(machine, F.ResponseStartFrame(), START, pause(400))
+    out = machine.push(end(400))
+    assert [type(a) for a in out] == [F.ReleaseOutputAction] and out[0].false_interruption
+    assert machine.state is TurnState.RESPONDING
+
+
+def test_duplex_turn_speculates_at_the_pause_without_judging_it():
+    machine = duplex_machine()
+    run(machine, START)
+    actions = machine.push(pause(900))
+    assert [type(a) for a in actions] == [F.SpeculateAction] and not actions[0].endpoint
+    out = machine.push(end(900))  # the listener ends the speech when the model takes the floor
+    assert [type(a) for a in out] == [F.StoppedAction, F.CommitSpeechAction] and out[1].spec is actions[0].spec
+
+
+def test_floor_state_goes_to_the_client_in_any_state():
+    machine = duplex_machine()
+    out = machine.push(F.FloorStateFrame(160, True, 0.7))
+    assert out == [F.FloorAction(160, True, 0.7)] and machine.state is TurnState.IDLE

@@ -57,6 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "--no-deps pipecat-ai==1.14.0), learned (thinkspeak's head on Whisper features, "
                              "which also tells backchannels and coughs from interruptions) or duplex (the "
                              "full-duplex Thinker's probability of speaking next); docs/server.md")
+    parser.add_argument("--duplex", action="store_true",
+                        help="full-duplex mode: the full-duplex Thinker hears the user continuously and decides when "
+                             "to take the floor, when to yield and when a sound is a backchannel (turn_detection type "
+                             "duplex; no fixed silence ends a turn; --eagerness sets its threshold); docs/server.md")
     parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
                         help="semantic_vad eagerness (default auto = medium)")
     parser.add_argument("--talker", default="tts",
@@ -99,7 +103,12 @@ def turn_detection(args: argparse.Namespace):
     from thinkspeak.serve.detectors import TURN_MODELS
 
     kind = args.turn_detection or ("semantic_vad" if args.turn_model else "server_vad")
-    if kind == "semantic_vad":
+    if getattr(args, "duplex", False):
+        if args.turn_detection is not None or args.turn_model is not None or args.silence_ms is not None:
+            raise ValueError("--duplex decides turns with the full-duplex model; drop --turn-detection, --turn-model "
+                             "and --silence-ms (tune it with --eagerness)")
+        turn = TurnDetection(type="duplex", eagerness=args.eagerness)
+    elif kind == "semantic_vad":
         if args.silence_ms is not None:
             raise ValueError("--silence-ms applies to --turn-detection server_vad only; semantic_vad is tuned by "
                              "--eagerness")

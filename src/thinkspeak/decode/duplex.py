@@ -173,10 +173,11 @@ class ChunkClockDecoder:
             self._feed(out[-1:])
         return out
 
-    def _write_assistant(self) -> tuple[list[int], float]:
+    def _write_assistant(self, floor: bool | None = None) -> tuple[list[int], float]:
         """The assistant's slots of the current chunk and P(its say slot is not silence). A slot is fed as it is
         written when the next slot needs its logits; the rest (the last slot, the forced silence of a silent
-        chunk) are fed with the next tick's first tokens."""
+        chunk) are fed with the next tick's first tokens. ``floor`` True/False forces the chunk to speak / be
+        silent (``p_speak`` is still the model's own)."""
         m, clock = self.markers, self.clock
         only_silence = torch.zeros_like(self.say_mask)
         only_silence[m.silence] = True
@@ -186,7 +187,9 @@ class ChunkClockDecoder:
         slots: list[int] = []
         was_speaking = self.written > 0 and self.chunks[self.written - 1].assistant[0] != m.silence
         for j in range(clock.slots):
-            if not slots and not was_speaking:  # taking the floor: speak when P(speak) >= speak_threshold
+            if not slots and floor is not None:
+                mask = speaking if floor else only_silence
+            elif not slots and not was_speaking:  # taking the floor: speak when P(speak) >= speak_threshold
                 mask = speaking if p_speak >= self.speak_threshold else only_silence
             elif not slots:
                 mask = self.say_mask
@@ -204,8 +207,12 @@ class ChunkClockDecoder:
         """Number of assistant chunks written so far (the next tick's chunk)."""
         return sum(1 for c in self.chunks if c.assistant)
 
-    def tick(self) -> AssistantChunk:
-        """Write the assistant's next chunk ``t`` (every chunk before it has been received or estimated)."""
+    def tick(self, floor: bool | None = None) -> AssistantChunk:
+        """Write the assistant's next chunk ``t`` (every chunk before it has been received or estimated).
+
+        ``floor``: None lets the model decide (the rule in the module docstring); True / False holds its channel
+        speaking / silent for this chunk, for a server that owns the audio the model's words stand for (the
+        cascade's Thinker speaks while the model holds the floor: :mod:`thinkspeak.serve.floor`)."""
         t = self.written
         if t - self.first >= self.context_chunks:
             self.first = t - self.keep_chunks
@@ -220,6 +227,6 @@ class ChunkClockDecoder:
                 self.chunks[t].user = user
             else:
                 self.chunks.append(ChunkRecord(user, False, []))
-        slots, p_speak = self._write_assistant()
+        slots, p_speak = self._write_assistant(floor)
         self.chunks[t].assistant = slots
         return AssistantChunk(t, tuple(slots), slots[0] != self.markers.silence, p_speak)

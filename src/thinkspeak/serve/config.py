@@ -34,7 +34,8 @@ class TurnDetection:
     ``silence_duration_ms`` ends the turn) or ``semantic_vad`` (the silence needed depends on whether the
     utterance so far sounds finished, tuned by ``eagerness``, judged by the
     :data:`~thinkspeak.serve.detectors.TURN_MODELS` entry ``turn_model``: ``rule``, ``smart-turn``,
-    ``learned`` or ``duplex``; a thinkspeak extension of the protocol). All use the same Silero VAD for speech/silence."""
+    ``learned`` or ``duplex``; a thinkspeak extension of the protocol) or ``duplex`` (the full-duplex model holds
+    the floor: :mod:`thinkspeak.serve.floor`; an extension too). All use the same Silero VAD for speech/silence."""
 
     threshold: float = 0.5
     prefix_padding_ms: int = 300
@@ -61,6 +62,8 @@ class TurnDetection:
 
     def to_wire(self) -> dict[str, Any]:
         common = {"create_response": self.create_response, "interrupt_response": self.interrupt_response}
+        if self.type == "duplex":
+            return {"type": "duplex", "eagerness": self.eagerness, **common}
         if self.semantic:
             return {"type": self.type, "eagerness": self.eagerness, "turn_model": self.turn_model, **common}
         return {"type": "server_vad", "threshold": self.threshold, "prefix_padding_ms": self.prefix_padding_ms,
@@ -271,6 +274,9 @@ def _eagerness(kind: str, value: dict, path: str, event_id: str | None) -> dict[
                                 f"{eagerness!r:.20}", f"{path}.eagerness", event_id)
         changes["eagerness"] = eagerness
     model = value.get("turn_model")
+    if model is not None and kind == "duplex":
+        raise ProtocolError("invalid_value", f"'{path}.turn_model' applies to semantic_vad only; in duplex mode the "
+                            "full-duplex model decides the floor", f"{path}.turn_model", event_id)
     if model is not None:
         if model not in (models := TURN_MODELS.names()):
             raise ProtocolError("invalid_value", f"'{path}.turn_model' must be one of {sorted(models)}, got "

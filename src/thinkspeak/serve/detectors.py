@@ -201,3 +201,10 @@ def _duplex(td) -> ModelDecides:
 TURN_DETECTORS: Registry = Registry("turn_detectors")
 TURN_DETECTORS.register("server_vad", lambda td: FixedSilence(td.silence_duration_ms))
 TURN_DETECTORS.register("semantic_vad", lambda td: TURN_MODELS.create(td.turn_model, td))
+
+
+@TURN_DETECTORS.register("duplex")
+def _duplex_floor(td):
+    from thinkspeak.serve.floor import duplex_floor
+
+    return duplex_floor(td)

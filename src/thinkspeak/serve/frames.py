@@ -6,6 +6,8 @@
 * session -> turn machine: :class:`ResponseStartFrame`, :class:`ResponseEndFrame`, :class:`ForgetFrame`,
   :class:`CommitFrame` (what the client or the response lifecycle did), :class:`BargeInVerdictFrame` (what the
   turn detector made of a barge-in);
+* listener -> turn machine, duplex mode: :class:`FloorYieldFrame` (the full-duplex model gave the floor up to
+  an interruption), :class:`FloorStateFrame` (who holds the floor, for the client);
 * turn machine -> session: the actions of :mod:`thinkspeak.serve.turns` (``*Action``), which the session
   carries out on the socket, the hearing and the responses.
 """
@@ -71,6 +73,23 @@ class BargeInVerdictFrame:
 
     end_ms: int
     interrupts: bool
+
+
+@dataclass(frozen=True)
+class FloorYieldFrame:
+    """Duplex mode (:mod:`thinkspeak.serve.floor`): the model yielded the floor to the user speaking over it."""
+
+    at_ms: int
+    p_speak: float = field(default=0.0, compare=False)
+
+
+@dataclass(frozen=True)
+class FloorStateFrame:
+    """Duplex mode: the full-duplex model's channel went speaking (it holds the floor) or silent."""
+
+    at_ms: int
+    speaking: bool
+    p_speak: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -198,6 +217,15 @@ class EndPauseAction:
 
 
 @dataclass(frozen=True)
+class FloorAction:
+    """Send ``thinkspeak.floor`` (duplex mode): who holds the floor now, by the full-duplex model."""
+
+    at_ms: int
+    assistant: bool
+    p_speak: float
+
+
+@dataclass(frozen=True)
 class StoppedAction:
     """Send ``input_audio_buffer.speech_stopped``."""
 
@@ -227,4 +255,4 @@ class CommitBufferAction:
 
 Action = (AnnounceAction | HoldOutputAction | ReleaseOutputAction | InterruptAction | SpeculateAction
           | HearPauseAction | DropPauseAction | DiscardAction | JudgeBargeInAction | EndPauseAction | StoppedAction
-          | CommitSpeechAction | CommitBufferAction)
+          | CommitSpeechAction | CommitBufferAction | FloorAction)

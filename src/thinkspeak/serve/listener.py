@@ -56,8 +56,10 @@ class Listener:
     """Input buffer + resampler + turn detection of one session."""
 
     def __init__(self, make_vad: Callable[[], FrameVAD], input_rate: int, detection: TurnDetection | None, *,
-                 max_buffer_s: float, long_ms: int = 250, speculate_after_ms: int = 96) -> None:
+                 max_buffer_s: float, long_ms: int = 250, speculate_after_ms: int = 96,
+                 audible: Callable[[], bool] = lambda: False) -> None:
         self.make_vad = make_vad
+        self.audible = audible  # the assistant is speaking or its audio still plays (duplex mode's floor)
         self.long_ms = long_ms
         self.speculate_after_ms = speculate_after_ms
         self.max_samples = int(max_buffer_s * HEARING_RATE)
@@ -76,6 +78,9 @@ class Listener:
             threshold=detection.threshold, prefix_padding_ms=detection.prefix_padding_ms,
             silence_duration_ms=detection.max_silence_ms, min_speech_ms=MIN_SPEECH_MS,
             tentative_silence_ms=min(self.speculate_after_ms, detection.max_silence_ms), vad=self.make_vad())
+        owns = detection is not None and getattr(detection.detector, "owns_floor", False)
+        self._floor = detection.detector.new_stream() if owns else None
+        self._floor_speaking = False
         self._origin_ms = self._end * 1000 // HEARING_RATE
         self._fed = 0
         self._speech_start_ms: int | None = None
@@ -106,6 +111,25 @@ class Listener:
                     and seg.probability >= seg.end_threshold and now_ms - self._speech_start_ms >= self.long_ms):
                 self._long_sent = True
                 frames.append(F.SpeechLongFrame(now_ms))
+        if self._floor is not None:
+            frames += self._floor_frames(x)
+        return frames
+
+    def _floor_frames(self, x: np.ndarray) -> list[F.SpeechFrame | F.FloorYieldFrame]:
+        """Duplex mode: the model's decisions on the chunks ``x`` completed (:mod:`thinkspeak.serve.floor`)."""
+        seg = self._segmenter
+        pause = seg.pause_end_ms
+        user = "pausing" if pause is not None else "speaking" if seg.speaking else "silent"
+        frames: list[F.SpeechFrame | F.FloorYieldFrame] = []
+        for tick in self._floor.push(x, user=user, audible=self.audible()):
+            now_ms = self._origin_ms + self._fed * 1000 // HEARING_RATE
+            if tick.speaking != self._floor_speaking:
+                self._floor_speaking = tick.speaking
+                frames.append(F.FloorStateFrame(now_ms, tick.speaking, tick.p_speak))
+            if tick.decision in ("take", "keep") and seg.pause_end_ms is not None:
+                frames += [self._convert(e) for e in seg.end_pause_after(seg.pause_end_ms, 0)]
+            elif tick.decision == "yield":
+                frames.append(F.FloorYieldFrame(now_ms, tick.p_speak))
         return frames
 
     def end_pause_after(self, end_ms: int, silence_ms: int) -> list[F.SpeechFrame]:

@@ -54,7 +54,8 @@ class RealtimeSession:
         self.turns = TurnMachine(td, playing=self.responses.playing)
         self.listener = ListenerStage(
             Listener(engines.make_vad, self.config.input_rate, td, max_buffer_s=limits.max_buffer_s,
-                     long_ms=server.barge_in_min_ms, speculate_after_ms=server.speculate_after_ms),
+                     long_ms=server.barge_in_min_ms, speculate_after_ms=server.speculate_after_ms,
+                     audible=lambda: self.turns.responding or self.responses.playing()),
             self.turns, self._act, self.transport.error,
             budget=TokenBucket(limits.max_audio_speed, limits.audio_burst_s), name=self.id)
         self.transport.handlers = {
@@ -192,6 +193,9 @@ class RealtimeSession:
             self._stopped_at = time.monotonic()
         elif isinstance(action, F.CommitSpeechAction):
             await self._commit_speech(action)
+        elif isinstance(action, F.FloorAction):
+            await self.emit("thinkspeak.floor", holder="assistant" if action.assistant else "user",
+                            audio_ms=action.at_ms, p_speak=round(action.p_speak, 3))
 
     async def _commit_speech(self, action: F.CommitSpeechAction) -> None:
         """The user's turn is over: its item joins the conversation; the speculation goes live or a response

@@ -12,6 +12,7 @@ possible_barge_in    speech long (length rule)            user_speaking; announc
 possible_barge_in    pause (detector tells backchannels)  judge it; verdict: interrupt, or end the speech now
 possible_barge_in    pause (otherwise)                    end the speech after server_vad's silence at the most
 possible_barge_in    speech end                           idle / responding; release output (false interruption)
+possible_barge_in    floor yield (duplex)                 user_speaking; announce, interrupt
 user_speaking        pause, create and not responding     speculating; speculate (hear + answer, buffered)
 user_speaking        pause, words decide the end          paused; hear the pause
 speculating/paused   resume                               user_speaking; discard / drop the hearing
@@ -25,7 +26,9 @@ A pause decides the end of turn when the turn detector judges pauses (``semantic
 words or the audio before the pause and the session sets the silence that ends the turn,
 :mod:`thinkspeak.serve.detectors`). Speech while the assistant talks interrupts it once it has lasted the
 barge-in minimum, unless the detector tells backchannels and coughs from interruptions: then its verdict at
-the speech's first pause decides. The speculation and the barge-in are Mini-Omni-Reasoner's real-time interaction loop made
+the speech's first pause decides. A detector that ``owns_floor`` (``type: duplex``, :mod:`thinkspeak.serve.floor`)
+holds no output during a possible barge-in and judges no pause: the full-duplex model yields
+(:class:`~thinkspeak.serve.frames.FloorYieldFrame`), takes the floor or keeps it, and the listener ends the speech. The speculation and the barge-in are Mini-Omni-Reasoner's real-time interaction loop made
 explicit: speak while the user may still go on, but never let a discarded guess reach the client.
 """
 
@@ -38,6 +41,11 @@ from thinkspeak.serve import frames as F
 from thinkspeak.serve.config import TurnDetection
 from thinkspeak.serve.detectors import FALLBACK_SILENCE_MS
 from thinkspeak.serve.protocol import new_id
+
+
+def owns_floor(td: TurnDetection) -> bool:
+    """The detector is a full-duplex model deciding the floor itself (``type: duplex``)."""
+    return getattr(td.detector, "owns_floor", False)
 
 
 class TurnState(Enum):
@@ -79,6 +87,8 @@ class TurnMachine:
         if isinstance(frame, F.ResponseStartFrame | F.ResponseEndFrame):
             self.responding = isinstance(frame, F.ResponseStartFrame)
             return self._discard() if self.responding else []  # a response began: no guess may go live now
+        if isinstance(frame, F.FloorStateFrame):
+            return [F.FloorAction(frame.at_ms, frame.speaking, frame.p_speak)]
         if isinstance(frame, F.ForgetFrame):
             released = [F.ReleaseOutputAction()] if self.speech is not None and not self.speech.announced else []
             self.speech = None
@@ -92,10 +102,14 @@ class TurnMachine:
         if isinstance(frame, F.SpeechStartFrame):
             barge = td.interrupt_response and (self.responding or self.playing())
             self.speech, self.barge_pause = F.Speech(new_id("item"), frame.start_ms, announced=not barge), None
-            return [F.HoldOutputAction()] if barge else [F.AnnounceAction(self.speech.item_id, frame.start_ms)]
+            if barge:
+                return [] if owns_floor(td) else [F.HoldOutputAction()]
+            return [F.AnnounceAction(self.speech.item_id, frame.start_ms)]
         speech = self.speech
         if speech is None:
             return []
+        if isinstance(frame, F.FloorYieldFrame):
+            return self._interrupt() if not speech.announced else []
         if isinstance(frame, F.SpeechLongFrame) and not speech.announced and not td.detector.judges_barge_ins:
             return self._interrupt()
         if isinstance(frame, F.SpeechPauseFrame):
@@ -119,6 +133,8 @@ class TurnMachine:
     def _barge_pause(self, frame: F.SpeechPauseFrame, td: TurnDetection) -> list[F.Action]:
         """A pause in speech heard while the assistant talks: a detector that tells backchannels judges it;
         otherwise the speech was too short to interrupt, and at most server_vad's silence ends it."""
+        if owns_floor(td):
+            return []  # the model keeps the floor (the listener ends the speech) or yields
         if td.detector.judges_barge_ins:
             self.barge_pause = frame
             return [F.JudgeBargeInAction(frame.end_ms, frame.audio)]

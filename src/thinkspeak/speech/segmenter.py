@@ -121,6 +121,12 @@ class VADSegmenter:
         """True between SpeechStarted and SpeechStopped."""
         return self._utterance is not None
 
+    @property
+    def pause_end_ms(self) -> int | None:
+        """While the speech is in a pause announced by :class:`SpeechTentativeEnd`: where the speech ended (ms);
+        else None."""
+        return self._ms(self._silence_start) if self._tentative_sent and self._silence_start is not None else None
+
     def reset(self) -> None:
         """Drop all state (VAD memory, pending audio, open turn) and restart the clock at 0."""
         self.vad.reset()
