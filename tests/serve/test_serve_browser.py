@@ -81,6 +81,33 @@ def test_page_asks_by_microphone_and_plays_the_answer(server, say, browser):
     assert default_turn == "server_vad"
 
 
+def test_page_in_duplex_mode_shows_who_holds_the_floor(server, say, browser):
+    """The end-of-turn selector's duplex choice: the full-duplex model takes the floor after the spoken question,
+    the page says so, and the answer plays."""
+    workdir = Path(tempfile.mkdtemp(prefix="thinkspeak-browser-"))
+    try:
+        wav = workdir / "question.wav"
+        sf.write(wav, np.concatenate([silence(3.0), say("What is six times seven?"), silence(6.0)]), WIRE_RATE,
+                 subtype="PCM_16")
+        chromium = browser.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav),
+                                           env={**os.environ, "HOME": str(workdir)})
+        page = chromium.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        page.goto(server.http + "/")
+        page.click("#talk")
+        page.wait_for_function("window.thinkspeak.stats.turnDetection !== null", timeout=30_000)
+        page.select_option("#turn", "duplex")
+        page.wait_for_function("window.thinkspeak.stats.turnDetection === 'duplex'", timeout=60_000)
+        page.wait_for_function("window.thinkspeak.stats.floor.includes('assistant')", timeout=60_000)
+        floor_text = page.inner_text("#floor")
+        page.wait_for_function("window.thinkspeak.stats.turns > 0", timeout=60_000)
+        stats = page.evaluate("window.thinkspeak.stats")
+        chromium.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert floor_text == "the model holds the floor"
+    assert stats["errors"] == [] and stats["audioDeltas"] > 0 and stats["speechStarted"] >= 1
+
+
 def test_page_takes_a_typed_question_and_draws_tool_calls_and_the_interleave(speech_engines, browser):
     """No microphone: the question is typed into the box. The Thinker's calc call shows in the reasoning panel
     with its result, and the answer's timeline holds its say, think and tool segments in the order written."""

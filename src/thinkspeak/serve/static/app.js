@@ -7,7 +7,7 @@ const $ = (id) => document.getElementById(id);
 
 // Exposed for tests and curious users: counters of what this page received.
 const stats = { connected: false, micFrames: 0, micPeak: 0, audioDeltas: 0, audioBytes: 0, turns: 0, speechStarted: 0,
-  errors: [], turnDetection: null, toolCalls: [], timelines: {} };
+  errors: [], turnDetection: null, toolCalls: [], timelines: {}, floor: [] };
 window.thinkspeak = { stats };
 
 function b64ToBytes(b64) {
@@ -80,6 +80,14 @@ class Ui {
   status(text, kind) {
     $("status").textContent = text;
     $("status").className = "status " + kind;
+  }
+
+  floor(holder, pSpeak) {
+    const el = $("floor");
+    el.hidden = false;
+    el.textContent = holder === "assistant" ? "the model holds the floor" : "you hold the floor";
+    el.title = `the full-duplex model's P(speaking) ${pSpeak}`;
+    el.className = "floor " + holder;
   }
 
   item(id, role) {
@@ -321,6 +329,10 @@ class Client {
         }
         break;
       }
+      case "thinkspeak.floor":  // duplex mode: the full-duplex model says who holds the floor
+        stats.floor.push(ev.holder);
+        this.ui.floor(ev.holder, ev.p_speak);
+        break;
       case "thinkspeak.reasoning.delta":
         this.ui.reasoning(ev.response_id, ev.delta);
         break;
@@ -351,6 +363,7 @@ class Client {
       case "session.updated": {
         const td = ev.session.audio.input.turn_detection;
         stats.turnDetection = td ? td.type : null;
+        if (!td || td.type !== "duplex") $("floor").hidden = true;
         break;
       }
       case "error":
@@ -364,8 +377,10 @@ class Client {
 }
 
 const client = new Client();
-// semantic_vad ends a turn sooner when the words sound finished (docs/server.md "Turn detection").
+// semantic_vad ends a turn sooner when the words sound finished; duplex lets the full-duplex model decide
+// (docs/server.md "Turn detection", "Duplex mode").
 function turnDetection(kind) {
+  if (kind === "duplex") return { type: "duplex", eagerness: "auto" };  // the full-duplex model holds the floor
   return kind === "semantic_vad" ? { type: "semantic_vad", eagerness: "auto" }
     : { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 };
 }
