@@ -1,7 +1,8 @@
 """Turn-taking: every turn detector in one run, on speech made with a voice held out of all training (flite).
 
 Starts one ``thinkspeak serve`` per detector -- server_vad 500 ms (the named baseline), semantic_vad with the
-``rule`` (words), ``smart-turn`` (Pipecat's Smart Turn v3.2) and ``learned`` turn models -- each with the same
+``rule`` (words), ``smart-turn`` (Pipecat's Smart Turn v3.2) and ``learned`` turn models, and ``duplex-floor``
+(``thinkspeak serve --duplex``: the full-duplex Thinker holds the floor on its chunk clock) -- each with the same
 Thinker: a local OpenAI-compatible peer that answers in a fixed number of words at a fixed rate, short for
 questions and long for "explain" requests (so the detectors, not a model's speed, make the difference). Each
 session plays one script in real time (20 ms chunks, the microphone always open):
@@ -22,7 +23,7 @@ first audio delta, p50/p90, over the turns not cut early; **early cuts**: turns 
 **interruption latency**: onset of the interruption -> ``speech_started`` (when a Realtime client stops
 playback), p50. The 1-minute load average is printed with each row (other jobs share the CPU).
 
-    .venv/bin/python benchmarks/bench_turns.py [--detectors server_vad,rule,smart-turn,learned(,duplex)]
+    .venv/bin/python benchmarks/bench_turns.py [--detectors server_vad,rule,smart-turn,learned(,duplex,duplex-floor)]
         [--sessions 1,4] [--voice flite:slt] [--tts piper] [--eagerness auto] [--seed 0]
 """
 
@@ -63,7 +64,7 @@ INTERRUPTIONS = ["Wait, stop. What is eight times nine?", "Hold on, can you say 
 SHORT_ANSWER = "The answer is forty two."
 LONG_ANSWER = "Sure. Six times seven means adding six seven times: six, twelve, eighteen, twenty four, and so on."
 NAMES = {"server_vad": "server_vad 500ms", "rule": "semantic rule", "smart-turn": "smart-turn v3.2",
-         "learned": "learned head", "duplex": "duplex Thinker"}
+         "learned": "learned head", "duplex": "duplex Thinker", "duplex-floor": "serve --duplex"}
 
 
 @dataclass
@@ -168,6 +169,8 @@ def start_peer(tokens_per_s: float) -> str:
 def detector_options(name: str, eagerness: str) -> list[str]:
     if name == "server_vad":
         return ["--turn-detection", "server_vad", "--silence-ms", "500"]
+    if name == "duplex-floor":  # serve --duplex: the full-duplex model holds the floor itself
+        return ["--duplex", "--eagerness", eagerness]
     return ["--turn-detection", "semantic_vad", "--turn-model", name, "--eagerness", eagerness]
 
 
