@@ -241,9 +241,14 @@ def start_server(args: argparse.Namespace, thinker: list[str], turn: str, port: 
             raise RuntimeError("server did not start:\n" + "".join(seen[-30:]))
         seen.append(line)
     threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep draining the server's output
-    deadline = time.monotonic() + 120
+    return wait_healthy(proc, port)
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, limit_s: float = 120.0) -> subprocess.Popen:
+    """``proc`` once its server on ``port`` answers /healthz (killed, and RuntimeError, if not within ``limit_s``)."""
     import httpx
 
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

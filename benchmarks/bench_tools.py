@@ -7,7 +7,9 @@
 Both models answer the same typed questions (text in) of ``--split`` of a tool corpus
 (``thinkspeak data math --tools ...``), up to ``--limit`` per category, greedily, in thinking-in-speaking
 mode; with ``--inputs text,audio`` the same questions are also asked aloud, read by the corpus's test-split
-voices (flite, the engine held out of training, with the corpus's noise and reverberation draws). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
+voices (flite, the engine held out of training, with the corpus's noise and reverberation draws), into the
+Thinker's audio adapter (``thinkspeak serve --e2e``); ``asr`` asks the same clips through Whisper-base
+transcripts, as the server hears by default. The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
 with the default tools (calc, retrieve over the fact base); ``--base-tools`` gives the baseline the same tools
 (to compare two Thinkers with tools, e.g. ``--base tools`` before and after the DPO stage). Answers are scored with the Spoken-MQA rule
 (``eval.spoken_mqa.score``). Printed per category and overall: correct / n, accuracy and its standard error
@@ -119,8 +121,8 @@ def main() -> None:
     parser.add_argument("--inputs", default="text", help="comma-separated: text, audio (flite, held out)")
     args = parser.parse_args()
     inputs = args.inputs.split(",")
-    if not inputs or set(inputs) - {"text", "audio"}:
-        parser.error(f"--inputs must be a comma-separated subset of text,audio, got {args.inputs!r}")
+    if not inputs or set(inputs) - {"text", "audio", "asr"}:
+        parser.error(f"--inputs must be a comma-separated subset of text,audio,asr, got {args.inputs!r}")
     torch.set_num_threads(args.threads)
     from thinkspeak.tools.defaults import default_tools
 
@@ -135,13 +137,18 @@ def main() -> None:
         f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=tools),
     }
     asked = {"text": rows}
-    if "audio" in inputs:
+    if {"audio", "asr"} & set(inputs):
         from thinkspeak.data.math.speech import SpeechOptions
         from thinkspeak.eval.held_out import spoken_questions
 
         seed = json.loads((args.data / "manifest.json").read_text())["seed"]
         clips = spoken_questions(rows, seed, SpeechOptions(response_audio=False))
         asked["audio"] = [{**row, "audio": clip} for row, clip in zip(rows, clips, strict=True)]
+    if "asr" in inputs:  # the server's default hearing: Whisper-base transcripts, typed to the Thinker
+        from thinkspeak.speech.asr import WhisperASR
+
+        asr = WhisperASR()
+        asked["asr"] = [{**row, "question": asr.transcribe(clip).text} for row, clip in zip(rows, clips, strict=True)]
     figures = {}
     for source in inputs:
         for name, decoder in runs.items():

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from bench_server import free_port
+from bench_server import free_port, wait_healthy
 from fastapi import Request  # resolved by name in the peer's route (annotations are strings here)
 
 from thinkspeak.audio import float_to_pcm16, resample
@@ -187,17 +187,7 @@ def start_server(args: argparse.Namespace, peer: str, detector: str) -> tuple[su
             raise RuntimeError(f"server for {detector} did not start:\n" + "".join(seen[-30:]))
         seen.append(line)
     threading.Thread(target=proc.stdout.read, daemon=True).start()
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc, f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not answer /healthz")
+    return wait_healthy(proc, port), f"ws://127.0.0.1:{port}/v1/realtime?model=bench"
 
 
 class User:
