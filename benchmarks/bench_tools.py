@@ -9,7 +9,8 @@ Both models answer the same typed questions (text in) of ``--split`` of a tool c
 mode; with ``--inputs text,audio`` the same questions are also asked aloud, read by the corpus's test-split
 voices (flite, the engine held out of training, with the corpus's noise and reverberation draws), into the
 Thinker's audio adapter (``thinkspeak serve --e2e``); ``asr`` asks the same clips through Whisper-base
-transcripts, as the server hears by default. The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
+transcripts, as the server hears by default (numbers put in the corpus's written form as the server's local
+Thinker reads them, ``text.written.corpus_numbers``). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
 with the default tools (calc, retrieve over the fact base); ``--base-tools`` gives the baseline the same tools
 (to compare two Thinkers with tools, e.g. ``--base tools`` before and after the DPO stage). Answers are scored with the Spoken-MQA rule
 (``eval.spoken_mqa.score``). Printed per category and overall: correct / n, accuracy and its standard error
@@ -146,9 +147,11 @@ def main() -> None:
         asked["audio"] = [{**row, "audio": clip} for row, clip in zip(rows, clips, strict=True)]
     if "asr" in inputs:  # the server's default hearing: Whisper-base transcripts, typed to the Thinker
         from thinkspeak.speech.asr import WhisperASR
+        from thinkspeak.text.written import corpus_numbers
 
-        asr = WhisperASR()
-        asked["asr"] = [{**row, "question": asr.transcribe(clip).text} for row, clip in zip(rows, clips, strict=True)]
+        asr = WhisperASR()  # the transcript read as the server's local Thinker reads it
+        asked["asr"] = [{**row, "question": corpus_numbers(asr.transcribe(clip).text)}
+                        for row, clip in zip(rows, clips, strict=True)]
     figures = {}
     for source in inputs:
         for name, decoder in runs.items():

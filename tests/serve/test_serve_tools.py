@@ -81,3 +81,21 @@ def test_a_local_thinker_with_tool_tokens_calls_the_default_tools(tool_thinker_d
 def test_tool_flags_are_for_a_local_thinker(capsys):
     assert main(["serve", "--openai-base-url", "http://127.0.0.1:9/v1", "--openai-model", "m", "--index", "x"]) == 2
     assert "--index and --search give tools to a local Thinker" in capsys.readouterr().err
+
+
+def test_a_local_thinker_reads_asr_numbers_in_the_corpus_form():
+    """Whisper writes "So, 924,929-756,361."; the shipped tools Thinker, fed that as typed, called calc with
+    924.92 + 361. Served, it reads "924929 minus 756361" and hands calc the question's operands."""
+    from thinkspeak.decode.events import Done, ToolCall
+    from thinkspeak.serve.cancel import Generation
+    from thinkspeak.serve.thinkers.base import ThinkRequest
+
+    backend = THINKERS.create("local", path="tools")
+
+    async def main():
+        return [e async for e in backend.stream(ThinkRequest(text="So, 924,929-756,361."), Generation().begin())]
+
+    events = asyncio.run(main())
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert calls and calls[0].name == "calc" and calls[0].arguments.replace(" ", "") == "924929-756361"
+    assert isinstance(events[-1], Done) and events[-1].answer == "168568"

@@ -69,13 +69,18 @@ class LocalThinker:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def stream(self, request: ThinkRequest, token: CancelToken) -> AsyncIterator:
-        history = list(request.history)
+        """Decode the answer; the user's words (the turn and the history's) are read with their numbers in the
+        corpus's written form (:func:`thinkspeak.text.written.corpus_numbers`: ASR writes "924,929-756,361")."""
+        from thinkspeak.text.written import corpus_numbers
+
+        history = [(corpus_numbers(user), assistant) for user, assistant in request.history]
+        text = None if request.text is None else corpus_numbers(request.text)
         if request.audio is not None and self.hears_audio:
             def make_iter():
                 return self.decoder.stream(audio=request.audio, history=history, cancel=token)
-        elif request.text is not None:
+        elif text is not None:
             def make_iter():
-                return self.decoder.stream(text=request.text, history=history, cancel=token)
+                return self.decoder.stream(text=text, history=history, cancel=token)
         else:
             raise ValueError("this Thinker hears text only; give the request a transcript (ASR hearing)")
         return iterate_in_thread(make_iter, token, maxsize=64, name="thinkspeak-decoder")
