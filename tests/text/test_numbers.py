@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from thinkspeak.text.numbers import (
@@ -80,6 +80,7 @@ def test_spoken_arithmetic_has_no_symbols(operands: list[int], ops: list[str]) -
 
 
 @given(st.text(max_size=80))
+@example("1000000000000000000000")  # past inflect's scales: stays in digits (a CI draw once crashed here)
 def test_words_to_digits_never_crashes(text: str) -> None:
     assert isinstance(words_to_digits(text), str)
     assert isinstance(spoken_form(text), str)

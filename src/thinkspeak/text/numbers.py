@@ -226,7 +226,15 @@ def spoken_form(text: str) -> str:
     """
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
-    return _SPOKEN_PATTERN.sub(_spoken_match, text)
+    return _SPOKEN_PATTERN.sub(_spoken_or_as_written, text)
+
+
+def _spoken_or_as_written(m: re.Match[str]) -> str:
+    """A number too large to word (>= 10**21) is left in digits: a TTS engine reads digits one by one."""
+    try:
+        return _spoken_match(m)
+    except ValueError:
+        return m.group(0)
 
 
 # --- words -> digits ------------------------------------------------------------------------------------
