@@ -10,7 +10,10 @@ mode; with ``--inputs text,audio`` the same questions are also asked aloud, read
 voices (flite, the engine held out of training, with the corpus's noise and reverberation draws), into the
 Thinker's audio adapter (``thinkspeak serve --e2e``); ``asr`` asks the same clips through Whisper-base
 transcripts, as the server hears by default (numbers put in the corpus's written form as the server's local
-Thinker reads them, ``text.written.corpus_numbers``). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
+Thinker reads them, ``text.written.corpus_numbers``); ``asr-raw`` types the transcripts as Whisper wrote them,
+``text-read`` the typed questions as the server and ``thinkspeak ask`` read them (number words as digits:
+"twenty three plus nineteen" -> "23 plus 19"), ``text`` as typed. ``--no-base`` runs the candidate only (its
+baseline is then another input of the same run, e.g. ``--inputs text,text-read``). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
 with the default tools (calc, retrieve over the fact base); ``--base-tools`` gives the baseline the same tools
 (to compare two Thinkers with tools, e.g. ``--base tools`` before and after the DPO stage). Answers are scored with the Spoken-MQA rule
 (``eval.spoken_mqa.score``). Printed per category and overall: correct / n, accuracy and its standard error
@@ -119,39 +122,45 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=640)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="write the figures and answers as JSON")
-    parser.add_argument("--inputs", default="text", help="comma-separated: text, audio (flite, held out)")
+    parser.add_argument("--inputs", default="text",
+                        help="comma-separated: text, text-read, audio (flite, held out), asr, asr-raw")
+    parser.add_argument("--no-base", action="store_true", help="run the candidate only")
     args = parser.parse_args()
     inputs = args.inputs.split(",")
-    if not inputs or set(inputs) - {"text", "audio", "asr"}:
-        parser.error(f"--inputs must be a comma-separated subset of text,audio,asr, got {args.inputs!r}")
+    kinds = {"text", "text-read", "audio", "asr", "asr-raw"}
+    if not inputs or set(inputs) - kinds:
+        parser.error(f"--inputs must be a comma-separated subset of {','.join(sorted(kinds))}, got {args.inputs!r}")
     torch.set_num_threads(args.threads)
     from thinkspeak.tools.defaults import default_tools
 
     rows = held_out(args.data, args.split, args.limit)
     print(f"{len(rows)} held-out questions ({args.split}), {sum(r['rephrased'] for r in rows)} rephrased")
-    base = Thinker.load(None if args.base == "default" else args.base)
     candidate = Thinker.load(args.model)
     tools = default_tools(preload=True)
-    runs = {
-        f"baseline: {args.base} {'with' if args.base_tools else 'without'} tools":
-            TiSDecoder(base, max_steps=args.max_steps, tools=tools if args.base_tools else None),
-        f"candidate: {args.model} with tools": TiSDecoder(candidate, max_steps=args.max_steps, tools=tools),
-    }
-    asked = {"text": rows}
-    if {"audio", "asr"} & set(inputs):
+    runs = {}
+    if not args.no_base:
+        base = Thinker.load(None if args.base == "default" else args.base)
+        runs[f"baseline: {args.base} {'with' if args.base_tools else 'without'} tools"] = \
+            TiSDecoder(base, max_steps=args.max_steps, tools=tools if args.base_tools else None)
+    runs[f"candidate: {args.model} with tools"] = TiSDecoder(candidate, max_steps=args.max_steps, tools=tools)
+    from thinkspeak.text.written import corpus_numbers
+
+    asked = {"text": rows, "text-read": [{**row, "question": corpus_numbers(row["question"])} for row in rows]}
+    if {"audio", "asr", "asr-raw"} & set(inputs):
         from thinkspeak.data.math.speech import SpeechOptions
         from thinkspeak.eval.held_out import spoken_questions
 
         seed = json.loads((args.data / "manifest.json").read_text())["seed"]
         clips = spoken_questions(rows, seed, SpeechOptions(response_audio=False))
         asked["audio"] = [{**row, "audio": clip} for row, clip in zip(rows, clips, strict=True)]
-    if "asr" in inputs:  # the server's default hearing: Whisper-base transcripts, typed to the Thinker
+    if {"asr", "asr-raw"} & set(inputs):  # the server's default hearing: Whisper-base transcripts, typed
         from thinkspeak.speech.asr import WhisperASR
-        from thinkspeak.text.written import corpus_numbers
 
-        asr = WhisperASR()  # the transcript read as the server's local Thinker reads it
-        asked["asr"] = [{**row, "question": corpus_numbers(asr.transcribe(clip).text)}
-                        for row, clip in zip(rows, clips, strict=True)]
+        asr = WhisperASR()
+        heard = [asr.transcribe(clip).text for clip in clips]
+        asked["asr-raw"] = [{**row, "question": text} for row, text in zip(rows, heard, strict=True)]
+        # the transcript read as the server's local Thinker reads it
+        asked["asr"] = [{**row, "question": corpus_numbers(text)} for row, text in zip(rows, heard, strict=True)]
     figures = {}
     for source in inputs:
         for name, decoder in runs.items():

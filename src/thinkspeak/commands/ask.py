@@ -29,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="ask the Thinker a typed or spoken question; stream its speech and reasoning",
         description="Decode one question with the thinking-in-speaking decoder and stream both channels.",
     )
-    parser.add_argument("--text", default=None, help="the question, typed")
+    parser.add_argument("--text", default=None,
+                        help="the question, typed (read as the server reads it: number words as digits, "
+                             "text.written.corpus_numbers; --as-typed keeps it verbatim)")
+    parser.add_argument("--as-typed", action="store_true", help="give the Thinker --text verbatim")
     parser.add_argument("--audio", default=None, metavar="FILE",
                         help="the question, spoken (any format soundfile reads; resampled to 16 kHz mono)")
     parser.add_argument("--model", default=None, metavar="PATH",
@@ -113,12 +116,17 @@ def run(args: argparse.Namespace, audio) -> int:
         tools=tools,
         tool_timeout_s=args.tool_timeout,
     )
-    events = decoder.stream(text=args.text, audio=audio)
+    text = args.text
+    if text is not None and not args.as_typed:
+        from thinkspeak.text.written import corpus_numbers
+
+        text = corpus_numbers(text)
+    events = decoder.stream(text=text, audio=audio)
     if args.speak:
         events = speak_along(events, args.speak, args.talker)
     if args.json:
         events = list(events)
-        print(json.dumps(summary(events[-1], decoder, events, args.text or ""), ensure_ascii=False))
+        print(json.dumps(summary(events[-1], decoder, events, text or ""), ensure_ascii=False))
     else:
         show_live(events, decoder)
     return 0

@@ -569,12 +569,24 @@ def words_to_digits(text: str) -> str:
     """
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
+    return rewrite_spans(text, digit_rewrites(text))
+
+
+def digit_rewrites(text: str) -> list[NumberSpan]:
+    """The spans :func:`words_to_digits` replaces, in order, each with its digit form (a caller may keep some
+    of them as words, as :func:`thinkspeak.text.written.corpus_numbers` keeps the pronoun "one")."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    return [rewrite for _, rewrite in _scan(text) if rewrite is not None]
+
+
+def rewrite_spans(text: str, spans: list[NumberSpan]) -> str:
+    """``text`` with each of the (ordered, disjoint) ``spans`` replaced by its ``text``."""
     out: list[str] = []
     pos = 0
-    for _, rewrite in _scan(text):
-        if rewrite is not None:
-            out += [text[pos:rewrite.start], rewrite.text]
-            pos = rewrite.end
+    for span in spans:
+        out += [text[pos:span.start], span.text]
+        pos = span.end
     out.append(text[pos:])
     return "".join(out)
 
