@@ -52,6 +52,8 @@ def test_a_pronoun_one_stays_a_word():
 
 def test_fractions_money_and_divisions_keep_the_corpus_forms():
     assert corpus_numbers("Three quarters of them are red.") == "3/4 of them are red."
+    assert corpus_numbers("A quarter of them walk to school.") == "A quarter of them walk to school."  # the template's
+    assert corpus_numbers("a hundred minus one") == "100 minus 1"
     assert corpus_numbers("3/4 of them are red.") == "3/4 of them are red."
     assert corpus_numbers("84 / 7") == "84 divided by 7"
     assert corpus_numbers("It costs four dollars and fifty cents.") == "It costs $4.50."

@@ -9,8 +9,8 @@ normalisation as ASR systems apply before a downstream model:
 
 * digit-group commas dropped ("924,929" -> "924929");
 * number words as digits, with :func:`thinkspeak.text.numbers.words_to_digits` ("twenty-three" -> "23",
-  "three and a half" -> "3.5", "four dollars and fifty cents" -> "$4.50", "two thirds" -> "2/3"), except a
-  lone "one" that reads as a pronoun ("which one is bigger", "quick one:"): it stays a word unless a digit,
+  "three and a half" -> "3.5", "four dollars and fifty cents" -> "$4.50", "two thirds" -> "2/3"), except the
+  corpus's own "a quarter of them" and "half of" (a fraction after "a" or "half") and a lone "one" that reads as a pronoun ("which one is bigger", "quick one:"): it stays a word unless a digit,
   another number or an operation word stands next to it ("one plus one", "add one and 5");
 * ``+ - x * × ÷ =`` between two numbers spoken as ``plus minus times divided by equals``, and `` / `` with
   spaces around it as ``divided by`` ("3/4 of them" is the corpus's fraction and stays).
@@ -41,6 +41,13 @@ _LISTED = re.compile(r",?\s*")
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
 
 
+def _kept_as_words(text: str, span: NumberSpan, spans: list[NumberSpan]) -> bool:
+    """The corpus's own phrasing stays: "a quarter of them", "half of it" (a fraction after "a"), and a
+    pronoun "one"."""
+    fraction = span.value.denominator != 1 and text[span.start:span.end].lower().split()[0] in ("a", "an", "half")
+    return fraction or _pronoun_one(text, span, spans)
+
+
 def _pronoun_one(text: str, span: NumberSpan, spans: list[NumberSpan]) -> bool:
     """``span`` is the single word "one" with no digit, number or operation word beside it."""
     if text[span.start:span.end].lower() != "one":
@@ -65,5 +72,5 @@ def corpus_numbers(text: str) -> str:
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     joined = _GROUPED.sub(lambda m: m.group(0).replace(",", ""), text)
     spans = digit_rewrites(joined)
-    digits = rewrite_spans(joined, [s for s in spans if not _pronoun_one(joined, s, spans)])
+    digits = rewrite_spans(joined, [s for s in spans if not _kept_as_words(joined, s, spans)])
     return _OPERATOR.sub(lambda m: f" {_WORDS[m.group(1) or m.group(2)]} ", digits)
