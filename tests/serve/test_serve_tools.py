@@ -83,7 +83,11 @@ def test_tool_flags_are_for_a_local_thinker(capsys):
     assert "--index and --search give tools to a local Thinker" in capsys.readouterr().err
 
 
-def test_a_local_thinker_reads_asr_numbers_in_the_corpus_form():
+@pytest.mark.parametrize(("heard", "operands", "answer"), [
+    ("So, 924,929-756,361.", "924929-756361", "168568"),  # Whisper's way
+    ("What is twenty three plus nineteen?", "23+19", "42"),  # typed in words: verbatim, it called calc 20 + 19
+])
+def test_a_local_thinker_reads_numbers_in_the_corpus_form(heard, operands, answer):
     """Whisper writes "So, 924,929-756,361."; the shipped tools Thinker, fed that as typed, called calc with
     924.92 + 361. Served, it reads "924929 minus 756361" and hands calc the question's operands."""
     from thinkspeak.decode.events import Done, ToolCall
@@ -93,9 +97,9 @@ def test_a_local_thinker_reads_asr_numbers_in_the_corpus_form():
     backend = THINKERS.create("local", path="tools")
 
     async def main():
-        return [e async for e in backend.stream(ThinkRequest(text="So, 924,929-756,361."), Generation().begin())]
+        return [e async for e in backend.stream(ThinkRequest(text=heard), Generation().begin())]
 
     events = asyncio.run(main())
     calls = [e for e in events if isinstance(e, ToolCall)]
-    assert calls and calls[0].name == "calc" and calls[0].arguments.replace(" ", "") == "924929-756361"
-    assert isinstance(events[-1], Done) and events[-1].answer == "168568"
+    assert calls and calls[0].name == "calc" and calls[0].arguments.replace(" ", "") == operands
+    assert isinstance(events[-1], Done) and events[-1].answer == answer
