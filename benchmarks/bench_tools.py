@@ -12,7 +12,9 @@ Thinker's audio adapter (``thinkspeak serve --e2e``); ``asr`` asks the same clip
 transcripts, as the server hears by default (numbers put in the corpus's written form as the server's local
 Thinker reads them, ``text.written.corpus_numbers``); ``asr-raw`` types the transcripts as Whisper wrote them,
 ``text-read`` the typed questions as the server and ``thinkspeak ask`` read them (number words as digits:
-"twenty three plus nineteen" -> "23 plus 19"), ``text`` as typed. ``--no-base`` runs the candidate only (its
+"twenty three plus nineteen" -> "23 plus 19"), ``text`` as typed; ``words`` / ``words-read`` type each question
+with every number in words (``text.numbers.spoken_form``: the issue's "typed number words within 2 points of
+digits"), verbatim / read as served. ``--no-base`` runs the candidate only (its
 baseline is then another input of the same run, e.g. ``--inputs text,text-read``). The baseline is ``--base`` (default: the shipped Thinker) without tools; the candidate is ``--model``
 with the default tools (calc, retrieve over the fact base); ``--base-tools`` gives the baseline the same tools
 (to compare two Thinkers with tools, e.g. ``--base tools`` before and after the DPO stage). Answers are scored with the Spoken-MQA rule
@@ -123,11 +125,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="write the figures and answers as JSON")
     parser.add_argument("--inputs", default="text",
-                        help="comma-separated: text, text-read, audio (flite, held out), asr, asr-raw")
+                        help="comma-separated: text, text-read, words, words-read, audio (flite, held out), asr, "
+                             "asr-raw")
     parser.add_argument("--no-base", action="store_true", help="run the candidate only")
     args = parser.parse_args()
     inputs = args.inputs.split(",")
-    kinds = {"text", "text-read", "audio", "asr", "asr-raw"}
+    kinds = {"text", "text-read", "words", "words-read", "audio", "asr", "asr-raw"}
     if not inputs or set(inputs) - kinds:
         parser.error(f"--inputs must be a comma-separated subset of {','.join(sorted(kinds))}, got {args.inputs!r}")
     torch.set_num_threads(args.threads)
@@ -143,9 +146,12 @@ def main() -> None:
         runs[f"baseline: {args.base} {'with' if args.base_tools else 'without'} tools"] = \
             TiSDecoder(base, max_steps=args.max_steps, tools=tools if args.base_tools else None)
     runs[f"candidate: {args.model} with tools"] = TiSDecoder(candidate, max_steps=args.max_steps, tools=tools)
+    from thinkspeak.text.numbers import spoken_form
     from thinkspeak.text.written import corpus_numbers
 
-    asked = {"text": rows, "text-read": [{**row, "question": corpus_numbers(row["question"])} for row in rows]}
+    asked = {"text": rows, "text-read": [{**row, "question": corpus_numbers(row["question"])} for row in rows],
+             "words": [{**row, "question": spoken_form(row["question"])} for row in rows]}
+    asked["words-read"] = [{**row, "question": corpus_numbers(row["question"])} for row in asked["words"]]
     if {"audio", "asr", "asr-raw"} & set(inputs):
         from thinkspeak.data.math.speech import SpeechOptions
         from thinkspeak.eval.held_out import spoken_questions
