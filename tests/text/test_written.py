@@ -65,3 +65,12 @@ def test_lists_decimals_and_words_stay_readable():
     assert corpus_numbers("It costs 1,285.92 dollars.") == "It costs $1285.92."
     assert corpus_numbers("What is 1,000 plus 2?") == "What is 1000 plus 2?"
     assert corpus_numbers("a well-known x-ray") == "a well-known x-ray"
+
+
+PIECES = [*"0123456789 ,.-+x*/=$%", " one", " two", " twenty", " hundred", " thousand", " and", " a", " half",
+          " quarter", " minus", " point", " plus", " dollars", " cents", " percent", " times"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=24).map("".join))
+def test_any_mix_of_digits_symbols_and_number_words_reads_without_error(text):
+    assert isinstance(corpus_numbers(text), str)
