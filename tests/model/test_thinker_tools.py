@@ -95,3 +95,15 @@ def test_it_hears_spoken_questions_and_calls_calc_with_their_operands(decoder):
             assert re.findall(r"\d+", call.arguments) == [a, b], (question, call.arguments)
         right += events[-1].answer == answer
     assert calls >= 2 and right >= 2, (calls, right)
+
+
+def test_ask_reads_typed_number_words_as_digits(capsys):
+    """Verbatim, "twenty three plus nineteen" made this Thinker call calc 20 + 19; ask reads it as the server
+    does (text.written.corpus_numbers), so calc gets the question's operands."""
+    import json
+
+    from thinkspeak.cli import main
+
+    assert main(["ask", "--model", "tools", "--text", "What is twenty three plus nineteen?", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [re.sub(r"\s", "", c["arguments"]) for c in got["tool_calls"]][:1] == ["23+19"] and got["answer"] == "42"
