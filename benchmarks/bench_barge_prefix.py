@@ -1,0 +1,70 @@
+"""Can the learned turn head judge a barge-in before its first pause? (issue 14, docs/results.md)
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_barge_prefix.py [--prefix-ms 300,450,600] [--voices ...]
+
+The server's ``--turn-model learned`` confirms a barge-in at the speech's first pause, with the whole clip
+(interruption latency 1.3-2.2 s in bench_turns). Judging earlier would mean judging the first N ms of speech.
+For backchannels, coughs and real interruptions spoken by voices held out of the head's training (flite),
+this prints, per prefix length:
+* how many clips are still voiced at N ms (shorter ones end in a pause first and are judged whole, as today);
+* of those, the share the head gets right: an interruption with P(other) < 0.5, a backchannel or cough with
+  P(other) >= 0.5;
+and the same for the whole clips (the baseline: what the server judges today).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+BACKCHANNELS = ["mm-hm", "okay", "yeah", "uh-huh", "right", "I see", "sure", "oh okay", "mm", "yes"]
+INTERRUPTIONS = ["Wait, stop. What is eight times nine?", "Hold on, can you say that again?",
+                 "No, I asked about seven times eight.", "Sorry, what was the first number?", "Stop, that is wrong.",
+                 "Actually, let me ask something else.", "Can you go slower please?"]
+OTHER_P = 0.5
+
+
+def clips(voices: list[str], coughs: int) -> list[tuple[str, np.ndarray]]:
+    """(kind, 16 kHz audio trimmed to its voiced part) for every text x voice, and ``coughs`` coughs."""
+    from thinkspeak.audio import resample
+    from thinkspeak.speech.tts import get_tts
+    from thinkspeak.speech.turn.train import synthetic_cough
+
+    out = []
+    for voice in voices:
+        tts = get_tts(voice)
+        for kind, texts in (("backchannel", BACKCHANNELS), ("interruption", INTERRUPTIONS)):
+            for text in texts:
+                result = tts.synthesize(text)
+                x = resample(result.pcm, result.sample_rate, 16000)
+                loud = np.flatnonzero(np.abs(x) > 0.01)
+                out.append((kind, x[loud[0]:loud[-1] + 1]))
+    out += [("cough", synthetic_cough(np.random.default_rng([0, 1000 + k]))) for k in range(coughs)]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prefix-ms", default="300,450,600,800")
+    parser.add_argument("--voices", default="flite:slt,flite:rms,flite:awb")
+    parser.add_argument("--coughs", type=int, default=6)
+    args = parser.parse_args()
+    from thinkspeak.speech.turn.learned import load_learned
+
+    head = load_learned()
+    data = clips(args.voices.split(","), args.coughs)
+    print(f"{len(data)} clips ({args.voices}; {args.coughs} coughs)")
+    print("| prefix | kind | voiced that long | right |")
+    print("|---|---|---:|---:|")
+    for ms in [int(v) for v in args.prefix_ms.split(",")] + [None]:
+        for kind in ("interruption", "backchannel", "cough"):
+            heard = [x if ms is None else x[:ms * 16] for k, x in data if k == kind and (ms is None or len(x) > ms * 16)]
+            total = sum(k == kind for k, _ in data)
+            right = [(head.backchannel(x) >= OTHER_P) == (kind != "interruption") for x in heard]
+            share = f"{sum(right)}/{len(right)}" if right else "-"
+            print(f"| {'whole clip (baseline)' if ms is None else f'{ms} ms'} | {kind} | {len(heard)}/{total} | {share} |")
+
+
+if __name__ == "__main__":
+    main()
