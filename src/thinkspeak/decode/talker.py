@@ -30,7 +30,7 @@ from thinkspeak.text.speakable import speakable_words
 @dataclass(frozen=True)
 class TalkerOptions:
     """Sampling of the audio streams: ``temperature`` 0 is greedy (the default: for the shipped Talker, which
-    does not read its own codes back, sampling only adds noise -- WER 33.7% greedy vs 51.5% at 0.7, docs/results.md);
+    does not read its own codes back, sampling only adds noise -- the first shipped Talker's WER 33.7% greedy vs 51.5% at 0.7, docs/results.md);
     ``max_seconds`` bounds one utterance.
 
     Two guards bound what the Talker decides itself (``moshi``): a pause with words queued lasts at most
