@@ -157,3 +157,96 @@ def test_bad_dpo_recipes_are_rejected(stage, match):
     data["stages"][0].update(stage)
     with pytest.raises(ValueError, match=match):
         recipe_from_dict(data)
+
+
+def spoken_pairs(thinker: Thinker, corpus, n: int = 6) -> list[Pair]:
+    """:func:`stream_pairs` asked aloud: the prompt holds audio positions and the pair keeps its features."""
+    from thinkspeak.model.adapter import n_audio_positions
+
+    out = []
+    gen = torch.Generator().manual_seed(0)
+    for i, pair in enumerate(stream_pairs(thinker, corpus)[:n]):
+        feats = torch.randn(9 + 4 * i, thinker.adapter.config.feature_dim, generator=gen)
+        prompt = tuple(thinker.audio_prompt_ids(n_audio_positions(feats.shape[0], thinker.adapter.config.stack)))
+        out.append(replace(pair, prompt=prompt, features=feats))
+    return out
+
+
+def test_spoken_pairs_are_scored_through_their_own_features_in_any_batch(corpus):
+    """A batch mixing typed and spoken pairs gives every pair the log-probabilities it has alone (the features
+    follow the rows' reading order: chosen rows, then rejected rows), and those depend on the features."""
+    thinker = tiny_thinker()
+    pairs = [x for t, s in zip(stream_pairs(thinker, corpus)[6:9], spoken_pairs(thinker, corpus, 3), strict=True)
+             for x in (s, t)]
+    together = reference_logps(thinker, pairs, thinker.ids, 0.1, batch=16)
+    alone = torch.cat([reference_logps(thinker, [x], thinker.ids, 0.1) for x in pairs])
+    assert torch.allclose(together, alone, atol=1e-4)
+    other = replace(pairs[0], features=pairs[0].features.flip(0))
+    assert not torch.allclose(reference_logps(thinker, [other], thinker.ids, 0.1), alone[:1], atol=1e-3)
+    assert len(collate_pairs(pairs, thinker.ids, 0.1).features) == 2 * 3
+
+
+def test_dpo_stage_trains_on_spoken_pairs(corpus, init_dir, tmp_path):
+    start = Thinker.load(init_dir)
+    pairs = spoken_pairs(start, corpus)
+    reference = reference_logps(start, pairs, start.ids, 0.1)
+    run = tmp_path / "run"
+    (run / "dpo").mkdir(parents=True)
+    torch.save({"pairs": [vars(p) for p in pairs], "reference": reference, "counts": {}}, run / "dpo" / PAIRS_FILE)
+    train_recipe(recipe_from_dict(dpo_recipe(corpus, init_dir, spoken=1.0)), run, resume=True, progress=False)
+    losses = [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert losses[0] == pytest.approx(math.log(2), abs=1e-4)
+    assert margins_spoken(Thinker.load(run / "dpo" / "final"), pairs, reference).mean() > 1.0
+
+
+def margins_spoken(thinker: Thinker, pairs: list[Pair], reference: torch.Tensor) -> torch.Tensor:
+    lp = reference_logps(thinker, pairs, thinker.ids, 0.1)
+    return (lp[:, 0] - reference[:, 0]) - (lp[:, 1] - reference[:, 1])
+
+
+class FramesEncoder:
+    """Stand-in for Whisper (not under test): 16 numbers per 20 ms frame of the PCM."""
+
+    def features(self, pcm):
+        import numpy as np
+
+        frames = len(pcm) // 320
+        return np.asarray(pcm[:frames * 320], dtype=np.float32).reshape(frames, 20, 16).mean(1)
+
+
+def test_sampling_hears_the_spoken_questions_once_each(corpus):
+    thinker = tiny_thinker()
+    questions = read_samples(corpus, "train")[:3]
+    rng = torch.Generator().manual_seed(1)
+    audio = {questions[0].id: torch.randn(16000, generator=rng).numpy() * 0.1}
+    spec = DpoSpec(samples=6, pairs=3, max_steps=24)
+    pairs, counts = sample_pairs(thinker, questions, spec, mode="tis", p=2, q=8, seed=0, audio=audio,
+                                 encoder=FramesEncoder())
+    assert counts["spoken_questions"] == 1 and counts["samples"] == 18
+    for pair in pairs:
+        spoken = pair.question_id in audio
+        assert (pair.features is not None) == spoken and (thinker.ids.audio in pair.prompt) == spoken
+
+
+def test_balanced_draw_spreads_over_categories():
+    from thinkspeak.train.corpus import MathSample
+    from thinkspeak.train.dpo import draw_questions
+
+    samples = [MathSample(f"a{i}", "train", "arith_short", "q", "1", (), (), ()) for i in range(90)]
+    samples += [MathSample(f"k{i}", "train", "knowledge", "q", "1", (), (), ()) for i in range(10)]
+    balanced = draw_questions(samples, DpoSpec(questions=16, balance=True), seed=3)
+    plain = draw_questions(samples, DpoSpec(questions=16), seed=3)
+    assert sum(s.category == "knowledge" for s in balanced) == 8 and len({s.id for s in balanced}) == 16
+    assert sum(s.category == "knowledge" for s in plain) < 8
+    few = draw_questions(samples, DpoSpec(questions=40, balance=True), seed=3)
+    assert sum(s.category == "knowledge" for s in few) == 10 and len(few) == 40  # the rest from the larger category
+
+
+@pytest.mark.parametrize(("dpo", "match"), [
+    ({"spoken": 1.5}, r"dpo.spoken must be a share in \[0, 1\]"),
+    ({"balance": "yes"}, r"dpo.balance must be true or false"),
+])
+def test_bad_spoken_and_balance_options_are_rejected(dpo, match):
+    data = dpo_recipe("c", "i", **dpo)
+    with pytest.raises(ValueError, match=match):
+        recipe_from_dict(data)

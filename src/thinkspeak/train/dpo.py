@@ -15,6 +15,13 @@ A stage with ``dpo: {...}`` (see :class:`DpoSpec`):
    (:mod:`thinkspeak.train.examples`: prompt 0, pads ``pad_weight``, every other token 1). The reference
    is frozen: its log-probabilities are computed once, before the first step, and saved with the pairs.
 
+Two options aim the pairs where a model is weakest. ``balance`` draws the training questions evenly from the
+corpus's categories (a plain draw follows the corpus's mix, and the categories a model already gets right
+70% of the time give most of the pairs). ``spoken`` asks that share of them aloud, read by the corpus's
+training voices (flite stays held out, as in the corpus) through the Thinker's audio adapter, so preference
+learning also reaches the path a voice page uses; a spoken pair keeps its encoder features, and its prompt
+holds the ``<|audio|>`` positions, for the log-probabilities of training and of the reference.
+
 The journey traces (trial, error, "Wait, let me check.", correction) stay in SFT: DPO sees only what the
 model itself says. Why not TRL's ``DPOTrainer``: see docs/training.md ("Journey learning with DPO").
 """
@@ -26,10 +33,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from thinkspeak.model.adapter import n_audio_positions
 from thinkspeak.train.batches import Batch
 
 log = logging.getLogger("thinkspeak.train")
@@ -42,7 +51,8 @@ class DpoSpec:
     ``max_steps`` tokens), ``pairs`` preference pairs at most per question, DPO ``beta``; ``nll``: weight of
     the chosen streams' SFT loss added to the DPO loss (Pang et al. 2024, "Iterative Reasoning Preference
     Optimization": DPO + NLL on self-generated right/wrong reasoning; 0 is plain DPO); ``reference``: a
-    Thinker folder to hold fixed (None: the model the stage starts from)."""
+    Thinker folder to hold fixed (None: the model the stage starts from); ``balance``: draw the questions
+    evenly from the categories; ``spoken``: the share of them asked aloud (training voices, audio adapter)."""
 
     questions: int = 200
     samples: int = 20
@@ -53,6 +63,8 @@ class DpoSpec:
     beta: float = 0.1
     nll: float = 0.0
     reference: str | None = None
+    balance: bool = False
+    spoken: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class Pair:
     rejected: tuple[int, ...]
     chosen_skip: tuple[int, ...] = ()  # stream positions the decoder wrote (tool waits and results): weight 0
     rejected_skip: tuple[int, ...] = ()
+    features: torch.Tensor | None = None  # encoder features [T, D] of a spoken question (its prompt has the positions)
 
 
 @dataclass
@@ -77,8 +90,8 @@ class PairBatch(Batch):
         return (self.input_ids, self.attention_mask, self.weights, self.features, self.reference)
 
     def to(self, device) -> PairBatch:
-        return PairBatch(self.input_ids.to(device), self.attention_mask.to(device), self.weights.to(device), [],
-                         self.reference.to(device))
+        return PairBatch(self.input_ids.to(device), self.attention_mask.to(device), self.weights.to(device),
+                         [f.to(device) for f in self.features], self.reference.to(device))
 
 
 def check_same_vocabulary(policy, reference, where: str = "dpo.reference") -> None:
@@ -102,12 +115,51 @@ def stream_weights(ids, prompt_len: int, stream: tuple[int, ...], pad_weight: fl
                                  for i, t in enumerate(stream)]
 
 
+def draw_questions(samples, spec: DpoSpec, seed: int) -> list:
+    """``spec.questions`` training questions drawn with ``seed``: a plain draw, or (``balance``) as even a share
+    of every category as the corpus allows (the rest from the categories that have more)."""
+    rng = random.Random(seed)
+    n = min(spec.questions, len(samples))
+    if not spec.balance:
+        return rng.sample(samples, n)
+    by_category: dict[str, list] = {}
+    for s in samples:
+        by_category.setdefault(s.category, []).append(s)
+    pools = [rng.sample(v, len(v)) for _, v in sorted(by_category.items())]
+    out: list = []
+    while len(out) < n:  # round robin over the shuffled categories
+        for pool in pools:
+            if pool and len(out) < n:
+                out.append(pool.pop())
+    return out
+
+
+def speak_questions(questions, share: float, seed: int, speech=None) -> dict[str, object]:
+    """``share`` of ``questions`` (the first ones of a seeded order) read aloud as the corpus reads its training
+    split (``speech``: :class:`thinkspeak.data.math.speech.SpeechOptions`, default voices, flite held out,
+    noise and reverberation draws): ``{question id: 16 kHz float PCM}``."""
+    from thinkspeak.data.math.speech import SpeechOptions
+    from thinkspeak.eval.held_out import spoken_questions
+    from thinkspeak.text.numbers import spoken_form
+
+    n = round(share * len(questions))
+    if n == 0:
+        return {}
+    chosen = random.Random(f"{seed}/spoken").sample(list(questions), n)
+    rows = [{"index": i, "split": "train", "question_spoken": spoken_form(item.question)}
+            for i, item in enumerate(chosen)]
+    clips = spoken_questions(rows, seed, speech or SpeechOptions(response_audio=False))
+    return {item.id: clip for item, clip in zip(chosen, clips, strict=True)}
+
+
 def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int, seed: int,
-                 progress: bool = False) -> tuple[list[Pair], dict]:
+                 progress: bool = False, audio: dict | None = None, encoder=None) -> tuple[list[Pair], dict]:
     """Decode ``spec.samples`` answers per question, score them, pair right with wrong streams.
 
     ``questions``: objects with ``id``, ``question`` and ``answer`` (e.g. :class:`~thinkspeak.train.corpus.MathSample`).
-    Returns the pairs and counts (questions, samples, right answers, questions with pairs).
+    ``audio``: ``{question id: 16 kHz PCM}`` for the questions asked aloud, turned into features once by
+    ``encoder`` (default: the packaged Whisper-base encoder) and heard through the Thinker's audio adapter.
+    Returns the pairs and counts (questions, samples, right answers, questions with pairs, and the spoken ones).
 
     A Thinker with the tool-call tokens samples with the default tools (calc, retrieve over the fact base) as
     it is served, and the tokens the decoder injects are left out of the streams' log-probabilities.
@@ -124,6 +176,13 @@ def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int
         from thinkspeak.tools.defaults import default_tools
 
         tools = default_tools(preload=True)
+    audio = audio or {}
+    if audio and thinker.adapter is None:
+        raise ValueError("dpo.spoken > 0 needs a Thinker with an audio adapter (config.adapter is None)")
+    if audio and encoder is None:
+        from thinkspeak.speech.encoder import WhisperEncoder
+
+        encoder = WhisperEncoder()
     decoder = TiSDecoder(thinker, p=p, q=q, mode=mode, max_steps=spec.max_steps, temperature=spec.temperature,
                          top_p=spec.top_p, seed=seed, tools=tools)
 
@@ -131,19 +190,31 @@ def sample_pairs(thinker, questions, spec: DpoSpec, *, mode: str, p: int, q: int
         return () if tool_ids is None else tuple(sorted(injected_positions(stream, tool_ids, p, q)))
 
     pairs: list[Pair] = []
-    right_total = paired = 0
+    right_total = paired = spoken = spoken_right = 0
     for item in tqdm(questions, desc="dpo sampling", disable=not progress, mininterval=5):
-        prompt = tuple(thinker.prompt_ids(item.question, mode))
-        done = decoder.answer_batch([Request(prompt=list(prompt))] * spec.samples)
+        features = None
+        if item.id in audio:
+            pcm = np.asarray(audio[item.id], dtype=np.float32)
+            features = torch.as_tensor(np.asarray(encoder.features(pcm), dtype=np.float32))
+            n_audio = n_audio_positions(features.shape[0], thinker.adapter.config.stack)
+            prompt = tuple(thinker.audio_prompt_ids(n_audio, mode))
+            done = decoder.answer_batch([Request(features=features)] * spec.samples)
+            spoken += 1
+        else:
+            prompt = tuple(thinker.prompt_ids(item.question, mode))
+            done = decoder.answer_batch([Request(prompt=list(prompt))] * spec.samples)
         right, wrong = [], []
         for d in done:
             (right if is_correct(d.say, item.answer) else wrong).append(tuple(d.tokens))
         right_total += len(right)
+        spoken_right += len(right) if features is not None else 0
         n = min(spec.pairs, len(right), len(wrong))
         paired += n > 0
-        pairs += [Pair(item.id, prompt, right[i], wrong[i], skip(right[i]), skip(wrong[i])) for i in range(n)]
+        pairs += [Pair(item.id, prompt, right[i], wrong[i], skip(right[i]), skip(wrong[i]), features)
+                  for i in range(n)]
     counts = {"questions": len(questions), "samples": len(questions) * spec.samples, "right": right_total,
-              "questions_with_pairs": paired, "pairs": len(pairs)}
+              "questions_with_pairs": paired, "pairs": len(pairs), "spoken_questions": spoken,
+              "spoken_right": spoken_right, "spoken_pairs": sum(pr.features is not None for pr in pairs)}
     return pairs, counts
 
 
@@ -153,6 +224,7 @@ def collate_pairs(pairs: list[Pair], ids, pad_weight: float, reference: torch.Te
             for pr in pairs]
     rows += [(pr.prompt + pr.rejected, stream_weights(ids, len(pr.prompt), pr.rejected, pad_weight, pr.rejected_skip))
              for pr in pairs]
+    features = [pr.features for pr in pairs if pr.features is not None]  # reading order: chosen rows, rejected rows
     longest = max(len(r[0]) for r in rows)
     input_ids = torch.full((len(rows), longest), ids.pad, dtype=torch.long)
     mask = torch.zeros((len(rows), longest), dtype=torch.long)
@@ -162,7 +234,7 @@ def collate_pairs(pairs: list[Pair], ids, pad_weight: float, reference: torch.Te
         mask[i, :len(seq)] = 1
         weights[i, :len(seq)] = torch.tensor(w)
     ref = reference if reference is not None else torch.zeros(len(rows))
-    return PairBatch(input_ids, mask, weights, [], ref)
+    return PairBatch(input_ids, mask, weights, features + features, ref)
 
 
 def sequence_logps(thinker, input_ids, attention_mask, weights, features=()) -> torch.Tensor:
@@ -200,7 +272,7 @@ def reference_logps(reference, pairs: list[Pair], ids, pad_weight: float, batch:
     out = []
     for i in range(0, len(pairs), batch):
         b = collate_pairs(pairs[i:i + batch], ids, pad_weight)
-        lp = sequence_logps(reference, b.input_ids, b.attention_mask, b.weights)
+        lp = sequence_logps(reference, b.input_ids, b.attention_mask, b.weights, b.features)
         n = len(pairs[i:i + batch])
         out.append(torch.stack([lp[:n], lp[n:]], dim=1))
     return torch.cat(out)
@@ -245,8 +317,10 @@ def prepare_pairs(thinker, samples, spec: DpoSpec, stage_dir: Path, *, mode: str
     if accelerator.is_main_process and not path.is_file():
         was_training = thinker.training
         thinker.eval()
-        questions = random.Random(seed).sample(samples, min(spec.questions, len(samples)))
-        pairs, counts = sample_pairs(thinker, questions, spec, mode=mode, p=p, q=q, seed=seed, progress=progress)
+        questions = draw_questions(samples, spec, seed)
+        audio = speak_questions(questions, spec.spoken, seed) if spec.spoken > 0 else {}
+        pairs, counts = sample_pairs(thinker, questions, spec, mode=mode, p=p, q=q, seed=seed, progress=progress,
+                                     audio=audio)
         log.info("dpo sampling: %s", counts)
         with accelerator.autocast():  # the precision the policy's log-probabilities will have
             ref = reference_logps(reference, pairs, thinker.ids, pad_weight) if pairs else torch.zeros(0, 2)

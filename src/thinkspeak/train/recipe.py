@@ -244,6 +244,12 @@ def _dpo_spec(key: str, value) -> DpoSpec | None:
         raise ValueError(f"{key}.nll must be a number >= 0, got {value['nll']!r}")
     if value.get("reference") is not None:
         _check_type(f"{key}.reference", value["reference"], str, "a Thinker folder path or null")
+    if "balance" in value:
+        _check_type(f"{key}.balance", value["balance"], bool, "true or false")
+    if "spoken" in value:
+        v = _check_type(f"{key}.spoken", value["spoken"], (int, float), "a share in [0, 1]")
+        if not 0 <= v <= 1:
+            raise ValueError(f"{key}.spoken must be a share in [0, 1], got {v!r}")
     return DpoSpec(**{k: float(v) if isinstance(known[k], float) else v for k, v in value.items()})
 
 
@@ -278,8 +284,9 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
                              f"learns only from spoken questions; set audio > 0 or add 'backbone' to train")
     for i, stage in enumerate(stages):
         if stage.dpo is not None and (len(stage.modes) != 1 or "asr" in stage.modes or stage.audio > 0):
-            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets dpo, which decodes typed questions "
-                             f"in one mode: modes must name one of tis/think-first/no-think and audio be 0, got "
+            raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets dpo, which decodes its questions "
+                             f"in one mode (spoken ones by dpo.spoken): modes must name one of tis/think-first/no-think "
+                             f"and audio be 0, got "
                              f"modes {stage.modes} and audio {stage.audio}")
         if stage.lora is not None and "backbone" not in stage.train:
             raise ValueError(f"recipe {source}: stages[{i}] ({stage.name!r}) sets lora but does not train the "
