@@ -1,6 +1,7 @@
 """Can the learned turn head judge a barge-in before its first pause? (issue 14, docs/results.md)
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_barge_prefix.py [--prefix-ms 300,450,600] [--voices ...]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_barge_prefix.py [--prefix-ms 300,450,600] [--voices ...] \
+        [--heads shipped,DIR...]
 
 The server's ``--turn-model learned`` confirms a barge-in at the speech's first pause, with the whole clip
 (interruption latency 1.3-2.2 s in bench_turns). Judging earlier would mean judging the first N ms of speech.
@@ -9,7 +10,11 @@ this prints, per prefix length:
 * how many clips are still voiced at N ms (shorter ones end in a pause first and are judged whole, as today);
 * of those, the share the head gets right: an interruption with P(other) < 0.5, a backchannel or cough with
   P(other) >= 0.5;
-and the same for the whole clips (the baseline: what the server judges today).
+and the same for the whole clips (the baseline: what the server judges at a pause). Clips are heard as the
+server hears them: 300 ms of silence before (its pre-roll), and a prefix ends where the speech is cut (the
+early verdict, ``--barge-in-verdict-ms``), a whole clip 100 ms into the silence after it (a pause).
+``--heads``: the learned heads to compare in the same run (``shipped``: ``assets/turn-learned``; or a folder
+written by ``python -m thinkspeak.speech.turn.train --fit``), one "right" column each.
 """
 
 from __future__ import annotations
@@ -49,21 +54,30 @@ def main() -> None:
     parser.add_argument("--prefix-ms", default="300,450,600,800")
     parser.add_argument("--voices", default="flite:slt,flite:rms,flite:awb")
     parser.add_argument("--coughs", type=int, default=6)
+    parser.add_argument("--heads", default="shipped", help="comma-separated: shipped and/or head folders")
     args = parser.parse_args()
-    from thinkspeak.speech.turn.learned import load_learned
+    from pathlib import Path
 
-    head = load_learned()
+    from thinkspeak.speech.turn.learned import ASSET, LearnedTurn
+
+    names = args.heads.split(",")
+    heads = [LearnedTurn(ASSET if name == "shipped" else Path(name)) for name in names]
     data = clips(args.voices.split(","), args.coughs)
+    lead, tail = np.zeros(4800, np.float32), np.zeros(1600, np.float32)
     print(f"{len(data)} clips ({args.voices}; {args.coughs} coughs)")
-    print("| prefix | kind | voiced that long | right |")
-    print("|---|---|---:|---:|")
+    print("| prefix | kind | voiced that long | " + " | ".join(f"right: {n}" for n in names) + " |")
+    print("|---|---|---:|" + "---:|" * len(names))
     for ms in [int(v) for v in args.prefix_ms.split(",")] + [None]:
         for kind in ("interruption", "backchannel", "cough"):
-            heard = [x if ms is None else x[:ms * 16] for k, x in data if k == kind and (ms is None or len(x) > ms * 16)]
+            heard = [np.concatenate([lead, x, tail]) if ms is None else np.concatenate([lead, x[:ms * 16]])
+                     for k, x in data if k == kind and (ms is None or len(x) > ms * 16)]
             total = sum(k == kind for k, _ in data)
-            right = [(head.backchannel(x) >= OTHER_P) == (kind != "interruption") for x in heard]
-            share = f"{sum(right)}/{len(right)}" if right else "-"
-            print(f"| {'whole clip (baseline)' if ms is None else f'{ms} ms'} | {kind} | {len(heard)}/{total} | {share} |")
+            shares = []
+            for head in heads:
+                right = [(head.backchannel(x) >= OTHER_P) == (kind != "interruption") for x in heard]
+                shares.append(f"{sum(right)}/{len(right)}" if right else "-")
+            label = "whole clip (at its pause)" if ms is None else f"{ms} ms"
+            print(f"| {label} | {kind} | {len(heard)}/{total} | " + " | ".join(shares) + " |")
 
 
 if __name__ == "__main__":

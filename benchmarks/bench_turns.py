@@ -25,6 +25,9 @@ playback), p50. The 1-minute load average is printed with each row (other jobs s
 
     .venv/bin/python benchmarks/bench_turns.py [--detectors server_vad,rule,smart-turn,learned(,duplex,duplex-floor)]
         [--sessions 1,4] [--voice flite:slt] [--tts piper] [--eagerness auto] [--seed 0]
+
+A detector named ``NAME@MS`` runs with ``--barge-in-verdict-ms MS`` (``learned@0``: the learned head judges a
+barge-in only at its first pause, as before the early verdict; ``learned`` alone uses the server's 800 ms).
 """
 
 from __future__ import annotations
@@ -167,6 +170,11 @@ def start_peer(tokens_per_s: float) -> str:
 
 
 def detector_options(name: str, eagerness: str) -> list[str]:
+    """Server options of a detector; ``NAME@MS`` also sets ``--barge-in-verdict-ms MS`` (e.g. ``learned@0``: its
+    barge-in verdict only at the speech's first pause, as before the early verdict)."""
+    if "@" in name:
+        name, ms = name.split("@", 1)
+        return [*detector_options(name, eagerness), "--barge-in-verdict-ms", ms]
     if name == "server_vad":
         return ["--turn-detection", "server_vad", "--silence-ms", "500"]
     if name == "duplex-floor":  # serve --duplex: the full-duplex model holds the floor itself

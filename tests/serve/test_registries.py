@@ -46,7 +46,7 @@ class QuickWhenAsked:
     def silence_ms(self, pause) -> int:
         return 50 if pause.text.rstrip().endswith("?") else self.max_silence_ms
 
-    def interrupts(self, audio) -> bool:
+    def interrupts(self, audio, early=False) -> bool:
         return True
 
 

@@ -26,7 +26,7 @@ def test_endpoint_thinker_from_flags(monkeypatch):
 
 
 @pytest.mark.parametrize("argv", [["serve", "--openai-base-url", "http://x/v1"], ["serve", "--openai-model", "m"],
-                                  ["serve", "--port", "70000"]])
+                                  ["serve", "--port", "70000"], ["serve", "--barge-in-verdict-ms", "-5"]])
 def test_bad_flag_combinations_are_usage_errors(argv, capsys):
     assert main(argv) == 2
     assert "thinkspeak serve: error:" in capsys.readouterr().err

@@ -52,6 +52,24 @@ def test_a_short_blip_is_not_long(make_vad, say):
     assert not [f for f in frames if isinstance(f, F.SpeechLongFrame)]
 
 
+def test_the_early_verdict_frame_carries_the_speech_so_far_once(make_vad, say):
+    """A question longer than the verdict span: one SpeechVoicedFrame, after the span of voiced speech, holding
+    the utterance from its pre-roll up to that point; a short word gets none."""
+    listener = Listener(make_vad, WIRE_RATE, TurnDetection(prefix_padding_ms=300), max_buffer_s=10, verdict_ms=600)
+    speech = say("Can you tell me what nine plus fifteen is, and then what that is times two?")
+    frames = feed(listener, np.concatenate([silence(0.5), speech, silence(0.8)]))
+    voiced = [f for f in frames if isinstance(f, F.SpeechVoicedFrame)]
+    start = next(f for f in frames if isinstance(f, F.SpeechStartFrame))
+    assert len(voiced) == 1 and voiced[0].at_ms >= start.at_ms + 600 - 100
+    assert abs(voiced[0].audio.size / 16 - (voiced[0].at_ms - start.start_ms)) <= 40
+    short = Listener(make_vad, WIRE_RATE, TurnDetection(), max_buffer_s=10, verdict_ms=600)
+    assert not [f for f in feed(short, np.concatenate([silence(0.3), say("Okay."), silence(0.8)]))
+                if isinstance(f, F.SpeechVoicedFrame)]
+    off = Listener(make_vad, WIRE_RATE, TurnDetection(), max_buffer_s=10)  # verdict_ms 0: never
+    assert not [f for f in feed(off, np.concatenate([silence(0.5), speech, silence(0.8)]))
+                if isinstance(f, F.SpeechVoicedFrame)]
+
+
 def test_manual_buffer_commits_everything_resampled(make_vad):
     listener = Listener(make_vad, WIRE_RATE, None, max_buffer_s=10)
     feed(listener, np.full(WIRE_RATE, 0.1, np.float32))

@@ -212,6 +212,71 @@ def test_a_stale_backchannel_verdict_is_ignored_when_the_speech_went_on():
     assert machine.state is TurnState.POSSIBLE_BARGE_IN
 
 
+def test_an_early_verdict_interrupts_before_any_pause():
+    machine = judging_machine()
+    machine.push(F.SpeechStartFrame(10, 0))
+    speech_id = machine.speech.item_id
+    judged = machine.push(F.SpeechVoicedFrame(810, AUDIO))
+    assert kinds(judged) == [F.JudgeBargeInAction] and judged[0].item_id == speech_id and judged[0].early
+    out = machine.push(F.BargeInVerdictFrame(810, interrupts=True, item_id=speech_id))
+    assert kinds(out) == [F.AnnounceAction, F.InterruptAction]
+    assert machine.state is TurnState.USER_SPEAKING
+
+
+def test_an_early_not_an_interruption_waits_for_the_pause_verdict():
+    machine = judging_machine()
+    machine.push(F.SpeechStartFrame(10, 0))
+    speech_id = machine.speech.item_id
+    machine.push(F.SpeechVoicedFrame(810, AUDIO))
+    assert machine.push(F.BargeInVerdictFrame(810, interrupts=False, item_id=speech_id)) == []
+    assert machine.state is TurnState.POSSIBLE_BARGE_IN
+    assert kinds(machine.push(pause(1200))) == [F.JudgeBargeInAction]
+    assert kinds(machine.push(F.BargeInVerdictFrame(1200, interrupts=True, item_id=speech_id))) == [
+        F.AnnounceAction, F.InterruptAction, F.HearPauseAction]
+
+
+def test_a_pause_judged_while_an_early_verdict_interrupts_becomes_the_users_pause():
+    """The early verdict lands after the speech paused: it interrupts, and the pending pause's verdict then
+    hears the pause as the user's own (the turn can still end on it)."""
+    machine = judging_machine()
+    machine.push(F.SpeechStartFrame(10, 0))
+    speech_id = machine.speech.item_id
+    machine.push(F.SpeechVoicedFrame(810, AUDIO))
+    assert kinds(machine.push(pause(900))) == [F.JudgeBargeInAction]
+    assert kinds(machine.push(F.BargeInVerdictFrame(810, True, speech_id))) == [F.AnnounceAction, F.InterruptAction]
+    assert kinds(machine.push(F.BargeInVerdictFrame(900, False, speech_id))) == [F.HearPauseAction]
+    assert machine.state is TurnState.PAUSED
+
+
+def test_an_early_verdict_interrupts_only_when_the_model_is_sure():
+    """At a pause P(other) < 0.5 interrupts; before it (speech still going on) only P(other) < 0.02 does, and an
+    unsure early verdict waits for the pause's."""
+    unsure = D.ModelDecides(Scripted(backchannel=0.1), EAGERNESS["medium"])
+    sure = D.ModelDecides(Scripted(backchannel=0.001), EAGERNESS["medium"])
+    assert unsure.interrupts(AUDIO) and not unsure.interrupts(AUDIO, early=True)
+    assert sure.interrupts(AUDIO, early=True)
+    assert asyncio.run(D.confirms_barge_in(unsure, AUDIO, early=True)) is False
+    assert asyncio.run(D.confirms_barge_in(unsure, AUDIO)) is True
+
+
+def test_a_verdict_on_an_earlier_speech_is_ignored():
+    machine = judging_machine()
+    machine.push(F.SpeechStartFrame(10, 0))
+    old_id = machine.speech.item_id
+    machine.push(F.SpeechVoicedFrame(810, AUDIO))
+    machine.push(F.ForgetFrame())
+    machine.push(F.SpeechStartFrame(2000, 1990))
+    assert machine.push(F.BargeInVerdictFrame(810, interrupts=True, item_id=old_id)) == []
+    assert machine.state is TurnState.POSSIBLE_BARGE_IN
+
+
+def test_the_length_rule_ignores_the_verdict_span():
+    machine = TurnMachine(TurnDetection(type="semantic_vad"))  # rule: no backchannel verdicts
+    machine.push(F.ResponseStartFrame())
+    machine.push(F.SpeechStartFrame(10, 0))
+    assert machine.push(F.SpeechVoicedFrame(810, AUDIO)) == []
+
+
 def test_without_a_backchannel_verdict_a_short_barge_in_ends_after_server_vads_silence():
     machine = TurnMachine(TurnDetection(type="semantic_vad"))  # rule: 4 s would hold the answer that long
     machine.push(F.ResponseStartFrame())

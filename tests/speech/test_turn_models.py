@@ -98,3 +98,33 @@ def test_a_tampered_learned_head_is_refused(tmp_path):
     (tmp_path / "head.npz").write_bytes(bytes(data))
     with pytest.raises(ModelIntegrityError, match="SHA256SUMS"):
         load_head(tmp_path)
+
+
+def test_training_examples_add_the_first_second_of_each_utterance_labelled_by_kind():
+    """Prefixes teach the head the early barge-in verdict (speech still going on): a turn's start is incomplete,
+    a backchannel's start other; without them the examples are the earlier recipe's, draw for draw."""
+    from thinkspeak.speech.turn.train import INCOMPLETE, OTHER, PREFIX_S, RATE, dialogue_examples
+
+    for index in range(3):
+        old = dialogue_examples(index, prefixes=False)
+        new = dialogue_examples(index)
+        assert len(new) > len(old)
+        extra = len(new) - len(old)
+        labels_new = sorted(label for _, label in new)
+        for label in (INCOMPLETE, OTHER):
+            assert labels_new.count(label) >= sorted(label2 for _, label2 in old).count(label)
+        assert sum(label == INCOMPLETE for _, label in new) - sum(label == INCOMPLETE for _, label in old) <= extra
+        # lead-in <= 0.3 s, trailing <= 0.25 s: a prefix clip is at most PREFIX_S[1] + 0.55 s long
+        shortest = min(x.size for x, _ in new)
+        assert shortest <= (PREFIX_S[1] + 0.55) * RATE
+
+
+def test_a_prefix_is_the_utterances_first_0_6_to_1_second_or_none():
+    from thinkspeak.speech.turn.train import PREFIX_S, RATE, prefix
+
+    rng = np.random.default_rng(0)
+    speech = np.arange(3 * RATE, dtype=np.float32)
+    for _ in range(20):
+        start = prefix(speech, rng)
+        assert PREFIX_S[0] * RATE <= start.size <= PREFIX_S[1] * RATE and start[0] == 0 and start[-1] == start.size - 1
+    assert prefix(speech[: RATE // 2], rng) is None

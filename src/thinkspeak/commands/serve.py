@@ -61,6 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="full-duplex mode: the full-duplex Thinker hears the user continuously and decides when "
                              "to take the floor, when to yield and when a sound is a backchannel (turn_detection type "
                              "duplex; no fixed silence ends a turn; --eagerness sets its threshold); docs/server.md")
+    parser.add_argument("--barge-in-verdict-ms", type=int, default=800, metavar="MS",
+                        help="a turn model that tells backchannels from interruptions (learned, duplex) judges a "
+                             "barge-in on its first MS of voiced speech if no pause came first (default 800; 0: "
+                             "only at its first pause)")
     parser.add_argument("--eagerness", choices=["low", "medium", "high", "auto"], default="auto",
                         help="semantic_vad eagerness (default auto = medium)")
     parser.add_argument("--talker", default="tts",
@@ -169,8 +173,11 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--host {args.host} is reachable from other machines: set --api-key (or "
                          "$THINKSPEAK_API_KEY) so that only your clients can use the server")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.barge_in_verdict_ms < 0:
+        raise ValueError(f"--barge-in-verdict-ms must be >= 0 (0: judge barge-ins at their first pause only), "
+                         f"got {args.barge_in_verdict_ms}")
     turn = turn_detection(args)
-    server = ServerConfig(session=SessionConfig(turn_detection=turn),
+    server = ServerConfig(session=SessionConfig(turn_detection=turn), barge_in_verdict_ms=args.barge_in_verdict_ms,
                           limits=replace(ServerLimits(), max_sessions=args.max_sessions,
                                          max_prompt_tokens=args.max_prompt_tokens),
                           api_key=api_key, docs=args.docs,

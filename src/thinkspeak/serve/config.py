@@ -180,6 +180,7 @@ class ServerConfig:
     session: SessionConfig = field(default_factory=SessionConfig)
     limits: ServerLimits = field(default_factory=ServerLimits)
     barge_in_min_ms: int = 250
+    barge_in_verdict_ms: int = 800  # early barge-in verdict of a detector that tells backchannels (0: at the pause)
     speculate_after_ms: int = 96
     playout_lead_ms: int = 400
     api_key: str | None = None

@@ -46,6 +46,9 @@ JUDGE_TIMEOUT_S = 2.0
 COMPLETE_P, UNSURE_P = 0.5, 0.1
 #: P(backchannel or noise) at or above which speech during the assistant's turn does not interrupt it
 BACKCHANNEL_P = 0.5
+#: the same for the early verdict (speech still going on, judged on its first ``barge_in_verdict_ms``): an early
+#: mistake is a false interruption, an unsure early verdict only waits for the pause's, so it must be sure
+EARLY_BACKCHANNEL_P = 0.02
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ class TurnDetector(Protocol):
     def silence_ms(self, pause: Pause) -> int:
         """The silence (ms) that ends the turn after ``pause``."""
 
-    def interrupts(self, audio: np.ndarray) -> bool:
-        """Whether ``audio`` (16 kHz speech heard while the assistant talks) takes the floor."""
+    def interrupts(self, audio: np.ndarray, early: bool = False) -> bool:
+        """Whether ``audio`` (16 kHz speech heard while the assistant talks) takes the floor; ``early``: the
+        speech is still going on (the early verdict), so only a sure interruption counts."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class FixedSilence:
     def silence_ms(self, pause: Pause) -> int:
         return self.max_silence_ms
 
-    def interrupts(self, audio: np.ndarray) -> bool:
+    def interrupts(self, audio: np.ndarray, early: bool = False) -> bool:
         return True
 
 
@@ -105,7 +109,7 @@ class WordsDecide:
         log.debug("%r is %s", (pause.text or "")[-60:], state)
         return self.eagerness.silence_ms(state)
 
-    def interrupts(self, audio: np.ndarray) -> bool:
+    def interrupts(self, audio: np.ndarray, early: bool = False) -> bool:
         return True
 
 
@@ -137,8 +141,9 @@ class ModelDecides:
         log.debug("%s: P(complete) %.2f", self.model.name, p)
         return self.eagerness.silence_ms(probability_state(p))
 
-    def interrupts(self, audio: np.ndarray) -> bool:
-        return not self.model.tells_backchannels or self.model.backchannel(audio) < BACKCHANNEL_P
+    def interrupts(self, audio: np.ndarray, early: bool = False) -> bool:
+        threshold = EARLY_BACKCHANNEL_P if early else BACKCHANNEL_P
+        return not self.model.tells_backchannels or self.model.backchannel(audio) < threshold
 
 
 async def judge(detector: TurnDetector, audio: np.ndarray, transcript: asyncio.Future | None) -> int | None:
@@ -162,10 +167,11 @@ async def judge(detector: TurnDetector, audio: np.ndarray, transcript: asyncio.F
         return FALLBACK_SILENCE_MS
 
 
-async def confirms_barge_in(detector: TurnDetector, audio: np.ndarray) -> bool:
-    """Whether speech heard while the assistant talks interrupts it; a failing detector lets it through."""
+async def confirms_barge_in(detector: TurnDetector, audio: np.ndarray, early: bool = False) -> bool:
+    """Whether speech heard while the assistant talks interrupts it (``early``: judged before its pause); a
+    failing detector lets it through."""
     try:
-        return bool(await asyncio.wait_for(asyncio.to_thread(detector.interrupts, audio), JUDGE_TIMEOUT_S))
+        return bool(await asyncio.wait_for(asyncio.to_thread(detector.interrupts, audio, early), JUDGE_TIMEOUT_S))
     except Exception as exc:  # noqa: BLE001 -- fall back to the length rule: the speech was long enough
         log.error("turn detector %s failed on a barge-in (%r); interrupting", type(detector).__name__, exc)
         return True

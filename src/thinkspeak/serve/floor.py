@@ -135,7 +135,7 @@ class DuplexFloor:
     def silence_ms(self, pause) -> int:
         return FALLBACK_SILENCE_MS
 
-    def interrupts(self, audio: np.ndarray) -> bool:
+    def interrupts(self, audio: np.ndarray, early: bool = False) -> bool:
         return False  # the stream yields by itself while it hears the speech; a pause it kept is no interruption
 
     def new_stream(self) -> FloorStream:

@@ -1,8 +1,8 @@
 """The typed frames that flow between the stages of a session (pipecat's frames, in one place).
 
 * listener -> turn machine: what the user's voice did, in session time (ms of audio since the session began):
-  :class:`SpeechStartFrame`, :class:`SpeechLongFrame`, :class:`SpeechPauseFrame`, :class:`SpeechResumeFrame`,
-  :class:`SpeechEndFrame`;
+  :class:`SpeechStartFrame`, :class:`SpeechLongFrame`, :class:`SpeechVoicedFrame`, :class:`SpeechPauseFrame`,
+  :class:`SpeechResumeFrame`, :class:`SpeechEndFrame`;
 * session -> turn machine: :class:`ResponseStartFrame`, :class:`ResponseEndFrame`, :class:`ForgetFrame`,
   :class:`CommitFrame` (what the client or the response lifecycle did), :class:`BargeInVerdictFrame` (what the
   turn detector made of a barge-in);
@@ -36,6 +36,15 @@ class SpeechLongFrame:
 
 
 @dataclass(frozen=True)
+class SpeechVoicedFrame:
+    """The speech in progress has lasted the barge-in verdict span while still voiced: ``audio`` (16 kHz) is the
+    speech so far, for a turn detector that tells backchannels from interruptions to judge before any pause."""
+
+    at_ms: int
+    audio: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class SpeechPauseFrame:
     """Tentative end of turn: speech ended at ``end_ms``; ``audio`` (16 kHz) is the utterance so far and
     ``arrived`` the wall time its last voiced audio reached the server."""
@@ -63,16 +72,19 @@ class SpeechEndFrame:
     arrived: float | None = field(default=None, compare=False)
 
 
-SpeechFrame = SpeechStartFrame | SpeechLongFrame | SpeechPauseFrame | SpeechResumeFrame | SpeechEndFrame
+SpeechFrame = (SpeechStartFrame | SpeechLongFrame | SpeechVoicedFrame | SpeechPauseFrame | SpeechResumeFrame
+               | SpeechEndFrame)
 
 
 @dataclass(frozen=True)
 class BargeInVerdictFrame:
-    """The turn detector judged the speech heard while the assistant talked, up to its pause at ``end_ms``:
-    ``interrupts`` (a bid for the floor) or not (a backchannel, a cough)."""
+    """The turn detector judged the speech heard while the assistant talked, up to ``end_ms`` (its pause, or
+    the early verdict's point): ``interrupts`` (a bid for the floor) or not (a backchannel, a cough);
+    ``item_id``: the speech judged (a verdict on an earlier speech is ignored)."""
 
     end_ms: int
     interrupts: bool
+    item_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,11 +213,13 @@ class DiscardAction:
 
 @dataclass(frozen=True)
 class JudgeBargeInAction:
-    """Ask the turn detector whether the speech before the pause at ``end_ms`` interrupts the assistant; push
-    its :class:`BargeInVerdictFrame`."""
+    """Ask the turn detector whether the speech before ``end_ms`` (a pause, or the early verdict's point)
+    interrupts the assistant; push its :class:`BargeInVerdictFrame` for speech ``item_id``."""
 
     end_ms: int
     audio: np.ndarray = field(repr=False, compare=False)
+    item_id: str | None = None
+    early: bool = False  # the speech is still going on (the early verdict)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ One :class:`Listener` per session (the Silero VAD is recurrent, so its state is 
   time for the latency figures;
 * a :class:`~thinkspeak.serve.frames.SpeechLongFrame` once speech has lasted ``long_ms`` while still voiced:
   the barge-in confirmation (shorter speech while the assistant talks is a false interruption);
+* a :class:`~thinkspeak.serve.frames.SpeechVoicedFrame` with the speech so far once it has lasted
+  ``verdict_ms`` while still voiced: the early barge-in verdict of a detector that tells backchannels;
 * the protocol's input audio buffer for manual turns (``input_audio_buffer.commit`` with VAD off).
 
 Its methods do blocking numpy/VAD work; :class:`ListenerStage` runs them in a worker thread, fed through a
@@ -56,11 +58,12 @@ class Listener:
     """Input buffer + resampler + turn detection of one session."""
 
     def __init__(self, make_vad: Callable[[], FrameVAD], input_rate: int, detection: TurnDetection | None, *,
-                 max_buffer_s: float, long_ms: int = 250, speculate_after_ms: int = 96,
+                 max_buffer_s: float, long_ms: int = 250, speculate_after_ms: int = 96, verdict_ms: int = 0,
                  audible: Callable[[], bool] = lambda: False) -> None:
         self.make_vad = make_vad
         self.audible = audible  # the assistant is speaking or its audio still plays (duplex mode's floor)
         self.long_ms = long_ms
+        self.verdict_ms = verdict_ms  # 0: no early barge-in verdict
         self.speculate_after_ms = speculate_after_ms
         self.max_samples = int(max_buffer_s * HEARING_RATE)
         self._chunks: list[np.ndarray] = []
@@ -84,7 +87,7 @@ class Listener:
         self._origin_ms = self._end * 1000 // HEARING_RATE
         self._fed = 0
         self._speech_start_ms: int | None = None
-        self._long_sent = False
+        self._long_sent = self._voiced_sent = False
 
     def feed(self, pcm16: bytes, arrived: float) -> list[F.SpeechFrame]:
         """Append one wire chunk that arrived at monotonic time ``arrived``; return the frames it caused."""
@@ -107,10 +110,14 @@ class Listener:
             self._fed += piece.size
             frames += [self._convert(event) for event in seg.push(piece)]
             now_ms = self._origin_ms + self._fed * 1000 // HEARING_RATE
-            if (seg.speaking and not self._long_sent and self._speech_start_ms is not None
-                    and seg.probability >= seg.end_threshold and now_ms - self._speech_start_ms >= self.long_ms):
+            voiced_ms = (now_ms - self._speech_start_ms if seg.speaking and self._speech_start_ms is not None
+                         and seg.probability >= seg.end_threshold else -1)
+            if not self._long_sent and voiced_ms >= self.long_ms:
                 self._long_sent = True
                 frames.append(F.SpeechLongFrame(now_ms))
+            if self.verdict_ms and not self._voiced_sent and voiced_ms >= self.verdict_ms:
+                self._voiced_sent = True
+                frames.append(F.SpeechVoicedFrame(now_ms, seg.utterance()))
         if self._floor is not None:
             frames += self._floor_frames(x)
         return frames
@@ -142,7 +149,7 @@ class Listener:
     def _convert(self, event: object) -> F.SpeechFrame:
         o = self._origin_ms
         if isinstance(event, SpeechStarted):
-            self._speech_start_ms, self._long_sent = o + event.speech_start_ms, False
+            self._speech_start_ms, self._long_sent, self._voiced_sent = o + event.speech_start_ms, False, False
             return F.SpeechStartFrame(o + event.at_ms, start_ms=o + event.audio_start_ms)
         if isinstance(event, SpeechTentativeEnd):
             end = o + event.speech_end_ms
@@ -282,12 +289,13 @@ class ListenerStage:
     async def end_pause(self, end_ms: int, silence_ms: int) -> None:
         await self.put(EndpointMessage(end_ms, silence_ms))
 
-    async def judge_barge_in(self, end_ms: int, audio: np.ndarray) -> None:
+    async def judge_barge_in(self, end_ms: int, audio: np.ndarray, item_id: str | None = None,
+                             early: bool = False) -> None:
         """Speech heard while the assistant talks: the detector's verdict (an interruption, or a backchannel or
-        cough) goes to the turn machine."""
+        cough) on speech ``item_id`` goes to the turn machine."""
         if self.detection is not None:
-            verdict = await confirms_barge_in(self.detection.detector, audio)
-            for action in self.turns.push(F.BargeInVerdictFrame(end_ms, verdict)):
+            verdict = await confirms_barge_in(self.detection.detector, audio, early)
+            for action in self.turns.push(F.BargeInVerdictFrame(end_ms, verdict, item_id)):
                 await self._act(action)
 
     async def _work(self) -> None:

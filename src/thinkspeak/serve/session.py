@@ -55,6 +55,7 @@ class RealtimeSession:
         self.listener = ListenerStage(
             Listener(engines.make_vad, self.config.input_rate, td, max_buffer_s=limits.max_buffer_s,
                      long_ms=server.barge_in_min_ms, speculate_after_ms=server.speculate_after_ms,
+                     verdict_ms=server.barge_in_verdict_ms,
                      audible=lambda: self.turns.responding or self.responses.playing()),
             self.turns, self._act, self.transport.error,
             budget=TokenBucket(limits.max_audio_speed, limits.audio_burst_s), name=self.id)
@@ -179,7 +180,7 @@ class RealtimeSession:
             self._spawn(self.listener.end_turn_when_heard(action.pause.end_ms, action.pause.audio,
                                                           action.pause.transcript))
         elif isinstance(action, F.JudgeBargeInAction):
-            self._spawn(self.listener.judge_barge_in(action.end_ms, action.audio))
+            self._spawn(self.listener.judge_barge_in(action.end_ms, action.audio, action.item_id, action.early))
         elif isinstance(action, F.EndPauseAction):
             await self.listener.end_pause(action.end_ms, action.silence_ms)
         elif isinstance(action, F.DropPauseAction):

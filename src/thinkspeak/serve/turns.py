@@ -9,6 +9,7 @@ state                frame                                next state, actions
 idle / responding    speech start, not audible            user_speaking; announce (speech_started)
 idle / responding    speech start, audible + interrupt    possible_barge_in; hold the assistant's output
 possible_barge_in    speech long (length rule)            user_speaking; announce, interrupt (cancel + truncate)
+possible_barge_in    voiced for the verdict span (same)   judge the speech so far; verdict: interrupt, or wait
 possible_barge_in    pause (detector tells backchannels)  judge it; verdict: interrupt, or end the speech now
 possible_barge_in    pause (otherwise)                    end the speech after server_vad's silence at the most
 possible_barge_in    speech end                           idle / responding; release output (false interruption)
@@ -25,8 +26,10 @@ any                  forget / commit (client)             idle / responding; dro
 A pause decides the end of turn when the turn detector judges pauses (``semantic_vad``: its turn model hears the
 words or the audio before the pause and the session sets the silence that ends the turn,
 :mod:`thinkspeak.serve.detectors`). Speech while the assistant talks interrupts it once it has lasted the
-barge-in minimum, unless the detector tells backchannels and coughs from interruptions: then its verdict at
-the speech's first pause decides. A detector that ``owns_floor`` (``type: duplex``, :mod:`thinkspeak.serve.floor`)
+barge-in minimum, unless the detector tells backchannels and coughs from interruptions: then its verdict
+decides, on the speech so far once it has stayed voiced for the verdict span (``barge_in_verdict_ms``, 800 ms:
+few backchannels last that long) or at its first pause, whichever comes first; an early "not an interruption"
+waits for the pause's verdict. A detector that ``owns_floor`` (``type: duplex``, :mod:`thinkspeak.serve.floor`)
 holds no output during a possible barge-in and judges no pause: the full-duplex model yields
 (:class:`~thinkspeak.serve.frames.FloorYieldFrame`), takes the floor or keeps it, and the listener ends the speech. The speculation and the barge-in are Mini-Omni-Reasoner's real-time interaction loop made
 explicit: speak while the user may still go on, but never let a discarded guess reach the client.
@@ -112,14 +115,14 @@ class TurnMachine:
             return self._interrupt() if not speech.announced else []
         if isinstance(frame, F.SpeechLongFrame) and not speech.announced and not td.detector.judges_barge_ins:
             return self._interrupt()
+        if isinstance(frame, F.SpeechVoicedFrame):
+            if speech.announced or owns_floor(td) or not td.detector.judges_barge_ins:
+                return []
+            return [F.JudgeBargeInAction(frame.at_ms, frame.audio, speech.item_id, early=True)]
         if isinstance(frame, F.SpeechPauseFrame):
             return self._paused(frame, td) if speech.announced else self._barge_pause(frame, td)
-        if isinstance(frame, F.BargeInVerdictFrame) and not speech.announced:
-            pause, self.barge_pause = self.barge_pause, None
-            current = pause is not None and pause.end_ms == frame.end_ms
-            if frame.interrupts:
-                return self._interrupt() + (self._paused(pause, td) if current else [])
-            return [F.EndPauseAction(frame.end_ms, 0)] if current else []
+        if isinstance(frame, F.BargeInVerdictFrame):
+            return self._verdict(frame, speech, td)
         if isinstance(frame, F.SpeechResumeFrame):
             return self._void()
         if isinstance(frame, F.SpeechEndFrame):
@@ -130,6 +133,19 @@ class TurnMachine:
         self.speech.announced = True
         return [F.AnnounceAction(self.speech.item_id, self.speech.start_ms), F.InterruptAction()]
 
+    def _verdict(self, frame: F.BargeInVerdictFrame, speech: F.Speech, td: TurnDetection) -> list[F.Action]:
+        """The detector's verdict on a barge-in, at its pause (``barge_pause``) or early (no pause yet)."""
+        if frame.item_id not in (None, speech.item_id):
+            return []  # judged an earlier speech
+        pause = self.barge_pause if self.barge_pause is not None and self.barge_pause.end_ms == frame.end_ms else None
+        if pause is not None:
+            self.barge_pause = None
+        if speech.announced:  # an early verdict interrupted already: the pause is the user's own now
+            return self._paused(pause, td) if pause is not None else []
+        if frame.interrupts:
+            return self._interrupt() + (self._paused(pause, td) if pause is not None else [])
+        return [F.EndPauseAction(frame.end_ms, 0)] if pause is not None else []
+
     def _barge_pause(self, frame: F.SpeechPauseFrame, td: TurnDetection) -> list[F.Action]:
         """A pause in speech heard while the assistant talks: a detector that tells backchannels judges it;
         otherwise the speech was too short to interrupt, and at most server_vad's silence ends it."""
@@ -137,7 +153,7 @@ class TurnMachine:
             return []  # the model keeps the floor (the listener ends the speech) or yields
         if td.detector.judges_barge_ins:
             self.barge_pause = frame
-            return [F.JudgeBargeInAction(frame.end_ms, frame.audio)]
+            return [F.JudgeBargeInAction(frame.end_ms, frame.audio, self.speech.item_id)]
         if td.detector.max_silence_ms > FALLBACK_SILENCE_MS:
             return [F.EndPauseAction(frame.end_ms, FALLBACK_SILENCE_MS)]
         return []

@@ -231,6 +231,10 @@ class VADSegmenter:
             return [self._stop(self._silence_start, end)]
         return []
 
+    def utterance(self) -> np.ndarray | None:
+        """The speech in progress so far (with pre-roll), or None while silent."""
+        return None if self._utterance is None else self._audio()
+
     def _audio(self) -> np.ndarray:
         assert self._utterance is not None
         return np.concatenate(self._utterance)

@@ -9,7 +9,14 @@ trailing noise after the last word):
 * **complete**: a user turn or barge-in, whole;
 * **incomplete**: the same turn cut where its energy dips between words or sentences (a pause inside a
   sentence, or between the sentences of a word problem);
-* **other**: a backchannel of the corpus ("uh-huh", "okay", ...) or a :func:`synthetic_cough`.
+* **other**: a backchannel of the corpus ("uh-huh", "okay", ...) or a :func:`synthetic_cough`;
+* **prefixes** (``prefixes``, on by default): the first 0.6-1.0 s of every user turn, barge-in and backchannel
+  longer than that, labelled incomplete (a turn or barge-in) or other (a backchannel; each backchannel by an
+  espeak-ng voice is also said slowly, 80-110 words a minute, whole and its prefix, since few backchannels
+  last 0.6 s at the voices' own rates). The server's early
+  barge-in verdict (``--barge-in-verdict-ms``, 800 ms) judges speech that is still going on; a head trained on
+  whole clips only took the first 800 ms of a long "mm-hm" for an interruption (P(other) 0.007 where the
+  whole clip scored 0.999, docs/results.md).
 
 Features: :func:`.learned.pooled` Whisper-base encoder frames of the last 3 s. The head is fitted with torch
 (class-balanced cross-entropy, AdamW), dialogues split 85/15 for validation, and written with its SHA256SUMS
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +45,7 @@ TRAIN_VOICES = ("espeak:en-us+m3:rate=165:pitch=45", "espeak:en-us+f3:rate=160:p
                 "espeak:en-gb+m1:rate=175:pitch=40", "espeak:en-us+f4:rate=150:pitch=70", "festival:kal")
 SEED = 1
 COMPLETE, INCOMPLETE, OTHER = range(3)
+PREFIX_S = (0.6, 1.0)  # the early barge-in verdict's span (800 ms) and around it
 
 
 def synthetic_cough(rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
@@ -83,9 +92,15 @@ def heard(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return add_noise(x, float(rng.uniform(15, 30)), rng, kind=str(rng.choice(["white", "pink", "babble"])), sr=RATE)
 
 
-def dialogue_examples(index: int, seed: int = SEED) -> list[tuple[np.ndarray, int]]:
+def prefix(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """The first :data:`PREFIX_S` seconds of ``speech`` (drawn), or None when the speech is not 0.1 s longer."""
+    n = int(rng.uniform(*PREFIX_S) * RATE)
+    return speech[:n] if speech.size > n + RATE // 10 else None
+
+
+def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> list[tuple[np.ndarray, int]]:
     """The labelled clips of dialogue ``index``: its user turns whole and cut at their dips, its backchannels,
-    and one cough."""
+    one cough, and (``prefixes``) the first 0.6-1.0 s of each utterance longer than that."""
     from thinkspeak.data.dialogues import make_dialogue
     from thinkspeak.data.duplex.sample import voice
     from thinkspeak.data.duplex.timeline import dialogue_utterances
@@ -98,8 +113,17 @@ def dialogue_examples(index: int, seed: int = SEED) -> list[tuple[np.ndarray, in
         if utterance.role != "user":
             continue
         speech = voice(spec, utterance.spoken).pcm
+        start = prefix(speech, rng) if prefixes else None
+        if start is not None:
+            out.append((heard(start, rng), OTHER if utterance.kind == "backchannel" else INCOMPLETE))
         if utterance.kind == "backchannel":
             out.append((heard(speech, rng), OTHER))
+            if prefixes and spec.startswith("espeak:"):  # drawn out ("mmm-hmm"): most are shorter than a prefix
+                slow = voice(re.sub(r"rate=\d+", f"rate={int(rng.integers(80, 110))}", spec), utterance.spoken).pcm
+                out.append((heard(slow, rng), OTHER))
+                start = prefix(slow, rng)
+                if start is not None:
+                    out.append((heard(start, rng), OTHER))
             continue
         out.append((heard(speech, rng), COMPLETE))
         cuts = dips(speech)
@@ -108,14 +132,14 @@ def dialogue_examples(index: int, seed: int = SEED) -> list[tuple[np.ndarray, in
     return out
 
 
-def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED) -> Path:
+def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED, prefixes: bool = True) -> Path:
     """Features and labels of this shard's dialogues -> ``work/features-i-of-N.npz``."""
     from thinkspeak.speech.encoder import WhisperEncoder
 
     encoder = WhisperEncoder(cpu_threads=1)
     xs, ys, groups = [], [], []
     for index in range(shard.index, dialogues, shard.count):
-        for audio, label in dialogue_examples(index, seed):
+        for audio, label in dialogue_examples(index, seed, prefixes):
             xs.append(pooled(encoder.features(audio[-int(WINDOW_S * RATE):])))
             ys.append(label)
             groups.append(index)
@@ -178,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dialogues", type=int, default=240, help="duplex dialogues to draw examples from")
     parser.add_argument("--seed", type=int, default=SEED, help="corpus seed")
     parser.add_argument("--shard", type=ShardSpec.parse, default=ShardSpec(), help="i/N: every N-th dialogue")
+    parser.add_argument("--no-prefixes", action="store_true",
+                        help="leave out the utterances' first 0.6-1.0 s (the head before the early barge-in verdict)")
     parser.add_argument("--fit", action="store_true", help="fit the head on the features in --work")
     parser.add_argument("--out", type=Path, default=None, help="with --fit: the asset folder to write")
     args = parser.parse_args(argv)
@@ -188,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if args.dialogues < 1:
             parser.error(f"--dialogues must be >= 1, got {args.dialogues}")
-        print(extract(args.work, args.dialogues, args.shard, args.seed))
+        print(extract(args.work, args.dialogues, args.shard, args.seed, prefixes=not args.no_prefixes))
 
 
 if __name__ == "__main__":

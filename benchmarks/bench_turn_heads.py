@@ -1,0 +1,55 @@
+"""Two learned end-of-turn heads on the same pauses, one run (issue 14; docs/results.md "Turn-taking").
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_turn_heads.py --heads BASELINE_DIR,shipped \
+        [--voices flite:slt,flite:rms,flite:awb]
+
+Questions and word problems of ``bench_duplex_turn.py`` spoken by voices held out of the heads' training
+(flite), heard as the server hears a pause (0.2 s before, 0.1 s of silence after): **whole** (the turn is
+over) and **cut** at each inner pause (:func:`~thinkspeak.speech.turn.train.dips`, unfinished). Per head:
+whole questions with P(complete) >= 0.5 (the turn ends after the short silence) and < 0.1 (it waits the
+longest), cuts with P(complete) < 0.1 (an inner pause that does not end the turn), and the separation (share
+of (whole, cut) pairs of one question where the whole one scores higher). The first head is the baseline;
+``shipped`` is ``assets/turn-learned``, any other name a folder written by ``python -m
+thinkspeak.speech.turn.train --fit``. Barge-ins (backchannels vs interruptions, whole and early) are
+``bench_barge_prefix.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from bench_duplex_turn import QUESTIONS, at_pause, speak
+
+from thinkspeak.speech.turn.train import dips
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heads", required=True, help="comma-separated: the baseline first; shipped or folders")
+    parser.add_argument("--voices", default="flite:slt,flite:rms,flite:awb")
+    args = parser.parse_args()
+    from thinkspeak.speech.turn.learned import ASSET, LearnedTurn
+
+    cases = []
+    for voice in args.voices.split(","):
+        for question in QUESTIONS:
+            speech = speak(question, voice)
+            cases.append((at_pause(speech), [at_pause(speech[:cut]) for cut in dips(speech)]))
+    n_cuts = sum(len(cuts) for _, cuts in cases)
+    print(f"{len(cases)} whole questions, {n_cuts} cuts ({args.voices})")
+    print("| head | whole: P >= 0.5 | whole: P < 0.1 | cuts: P < 0.1 | separation |")
+    print("|---|---:|---:|---:|---:|")
+    for name in args.heads.split(","):
+        head = LearnedTurn(ASSET if name == "shipped" else Path(name))
+        scored = [(head.probability(whole), [head.probability(c) for c in cuts]) for whole, cuts in cases]
+        wholes = [w for w, _ in scored]
+        cut_ps = [c for _, cs in scored for c in cs]
+        sep = statistics.mean(1.0 if w > c else 0.5 if w == c else 0.0 for w, cs in scored for c in cs)
+        print(f"| {name} | {sum(p >= 0.5 for p in wholes)}/{len(wholes)} | {sum(p < 0.1 for p in wholes)}/{len(wholes)} "
+              f"| {sum(p < 0.1 for p in cut_ps)}/{len(cut_ps)} | {sep:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
