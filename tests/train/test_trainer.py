@@ -122,6 +122,22 @@ def test_export_writes_checksummed_loadable_model(corpus, tmp_path):
         export_run(recipe, tmp_path / "empty", tmp_path / "x")
 
 
+def test_export_of_a_kept_checkpoint_holds_that_steps_weights(corpus, tmp_path):
+    from safetensors.torch import load_file
+
+    recipe = recipe_from_dict(tiny_recipe(corpus))
+    train_recipe(recipe, tmp_path / "r", progress=False)
+    dest = export_run(recipe, tmp_path / "r", tmp_path / "ship", dtype=torch.float32, checkpoint=3)
+    at_3 = {k.removeprefix("thinker."): v for k, v in
+            load_file(str(tmp_path / "r" / "text" / "checkpoints" / "step-000003" / "model.safetensors")).items()}
+    shipped, final = Thinker.load(dest).state_dict(), Thinker.load(tmp_path / "r" / "text" / "final").state_dict()
+    assert at_3 and all(torch.equal(shipped[k], v) for k, v in at_3.items())
+    assert any(not torch.equal(shipped[k], final[k]) for k in at_3)
+    assert "step-000003" in (dest / "README.md").read_text()
+    with pytest.raises(ValueError, match=r"--checkpoint 4: .*kept checkpoints of this stage: \['step-000003'\]"):
+        export_run(recipe, tmp_path / "r", tmp_path / "x", checkpoint=4)
+
+
 def test_cli_trains_exports_and_reports_bad_recipes(corpus, tmp_path, capsys):
     import yaml
 

@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     p.add_argument("--export", default=None, metavar="DIR",
                    help="after training, export the last finished stage to DIR (bf16 safetensors + SHA256SUMS)")
     p.add_argument("--export-only", action="store_true", help="do not train; only --export the last finished stage")
+    p.add_argument("--checkpoint", type=int, default=None, metavar="STEP",
+                   help="with --export: export the last finished stage as it was at its kept checkpoint STEP "
+                        "(checkpoints/step-STEP) instead of its final weights")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (the log file is still written)")
     p.set_defaults(func=run)
 
@@ -32,6 +35,7 @@ def command_line(args: argparse.Namespace, out) -> str:
     parts += [f"--threads {args.threads}"] if args.threads else []
     parts += ["--no-progress"] if args.no_progress else []
     parts += [f"--export {args.export}"] if args.export else []
+    parts += [f"--checkpoint {args.checkpoint}"] if getattr(args, "checkpoint", None) is not None else []
     return " ".join(parts)
 
 
@@ -61,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(threads)
     if args.export_only and not args.export:
         raise ValueError("--export-only needs --export DIR")
+    if args.checkpoint is not None and (not args.export or recipe.kind in ("talker", "duplex")):
+        raise ValueError("--checkpoint needs --export DIR and a Thinker recipe")
     if recipe.kind in ("talker", "duplex"):
         return _run_other(args, recipe, out)
     if not args.export_only:
@@ -72,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r.name}: {r.steps} steps, {r.tokens} tokens, loss {r.loss:.4f}, valid {valid}, "
                   f"{r.elapsed_s / 60:.1f} min -> {r.final_dir}")
     if args.export:
-        print(f"exported to {export_run(recipe, out, Path(args.export))}")
+        print(f"exported to {export_run(recipe, out, Path(args.export), checkpoint=args.checkpoint)}")
     return 0
 
 

@@ -73,10 +73,35 @@ layout on simple arithmetic and word problems; it is not a general assistant.
 """
 
 
-def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch.bfloat16) -> Path:
-    """Save the last finished stage of run ``out`` to ``dest`` in ``dtype`` with a model card and SHA256SUMS."""
+def checkpoint_thinker(final: Path, step: int) -> tuple[Thinker, Path]:
+    """The Thinker of stage ``final.parent`` as it was at its kept checkpoint ``step`` (the stage's final folder
+    gives the architecture and tokenizer; the checkpoint's Accelerate model state the weights)."""
+    from safetensors.torch import load_file
+
+    path = final.parent / "checkpoints" / f"step-{step:06d}"
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        kept = sorted(p.name for p in (final.parent / "checkpoints").glob("step-*"))
+        raise ValueError(f"--checkpoint {step}: no {str(weights)!r}; kept checkpoints of this stage: {kept or 'none'}")
+    thinker = Thinker.load(final)
+    state = {k.split("thinker.", 1)[-1]: v for k, v in load_file(str(weights)).items()}  # the loss module's prefix
+    result = thinker.load_state_dict(state, strict=False)
+    tied = {"model.lm_head.weight"} if thinker.model.config.tie_word_embeddings else set()
+    if set(result.missing_keys) - tied or result.unexpected_keys:
+        raise ValueError(f"checkpoint {str(path)!r} does not match the stage's Thinker: missing "
+                         f"{sorted(set(result.missing_keys) - tied)[:3]}, unexpected {result.unexpected_keys[:3]}")
+    return thinker, path
+
+
+def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch.bfloat16,
+               checkpoint: int | None = None) -> Path:
+    """Save the last finished stage of run ``out`` (or its kept ``checkpoint`` step) to ``dest`` in ``dtype``
+    with a model card and SHA256SUMS."""
     source = last_finished_stage(recipe, out)
-    thinker = Thinker.load(source)
+    if checkpoint is None:
+        thinker = Thinker.load(source)
+    else:
+        thinker, source = checkpoint_thinker(source, checkpoint)
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.iterdir():
         if old.is_file():
