@@ -133,7 +133,8 @@ def test_export_of_a_kept_checkpoint_holds_that_steps_weights(corpus, tmp_path):
     shipped, final = Thinker.load(dest).state_dict(), Thinker.load(tmp_path / "r" / "text" / "final").state_dict()
     assert at_3 and all(torch.equal(shipped[k], v) for k, v in at_3.items())
     assert any(not torch.equal(shipped[k], final[k]) for k in at_3)
-    assert "step-000003" in (dest / "README.md").read_text()
+    card = (dest / "README.md").read_text()
+    assert "step-000003" in card and "| text | 3 |" in card
     with pytest.raises(ValueError, match=r"--checkpoint 4: .*kept checkpoints of this stage: \['step-000003'\]"):
         export_run(recipe, tmp_path / "r", tmp_path / "x", checkpoint=4)
 

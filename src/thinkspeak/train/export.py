@@ -37,7 +37,7 @@ def _corpus_summary(corpus: str) -> str:
             f"categories {m.get('categories')}), made by `{m.get('created_by', 'thinkspeak data math')}`")
 
 
-def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int) -> str:
+def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int, run_dir: Path | None = None) -> str:
     cfg = thinker.model.config
     n_params = sum(p.numel() for p in thinker.parameters())
     rows = "\n".join(
@@ -45,7 +45,8 @@ def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int) 
         for name, v in thinker.config.trained_with.items()
     )
     stages = ", ".join(s.name for s in recipe.stages)
-    log = source.parent.parent / COMMANDS_FILE
+    run_dir = run_dir or source.parent.parent
+    log = run_dir / COMMANDS_FILE
     lines = log.read_text().splitlines() if log.is_file() else [f"thinkspeak train --recipe {recipe.name}"]
     commands = "\n".join(f"  `{line}`" for line in lines)
     return f"""# thinkspeak Thinker: `{recipe.name}`
@@ -60,7 +61,7 @@ adapter (Mini-Omni §3.1), trained from scratch by thinkspeak on its synthetic s
 - Size: {size_bytes / 2**20:.1f} MiB (weights, tokenizer, configs).
 - Data: {_corpus_summary(recipe.corpus)}.
 - Recipe `{recipe.name}`, stages {stages}; the table lists the stages this export has been through.
-- Commands run in `{source.parent.parent}`, in order:
+- Commands run in `{run_dir}`, in order:
 {commands}
 - Exported from `{source}`.
 
@@ -84,12 +85,17 @@ def checkpoint_thinker(final: Path, step: int) -> tuple[Thinker, Path]:
         kept = sorted(p.name for p in (final.parent / "checkpoints").glob("step-*"))
         raise ValueError(f"--checkpoint {step}: no {str(weights)!r}; kept checkpoints of this stage: {kept or 'none'}")
     thinker = Thinker.load(final)
-    state = {k.split("thinker.", 1)[-1]: v for k, v in load_file(str(weights)).items()}  # the loss module's prefix
+    state = {k.removeprefix("thinker."): v for k, v in load_file(str(weights)).items()}  # the loss module's prefix
     result = thinker.load_state_dict(state, strict=False)
     tied = {"model.lm_head.weight"} if thinker.model.config.tie_word_embeddings else set()
     if set(result.missing_keys) - tied or result.unexpected_keys:
         raise ValueError(f"checkpoint {str(path)!r} does not match the stage's Thinker: missing "
                          f"{sorted(set(result.missing_keys) - tied)[:3]}, unexpected {result.unexpected_keys[:3]}")
+    progress = json.loads((path / "progress.json").read_text()) if (path / "progress.json").is_file() else {}
+    stage = final.parent.name
+    thinker.config.trained_with = {**thinker.config.trained_with, stage: {
+        "steps": progress.get("step", step), "tokens": progress.get("tokens"), "loss": progress.get("last_loss"),
+        "valid_loss": None, "checkpoint": path.name}}
     return thinker, path
 
 
@@ -111,6 +117,6 @@ def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch
     source_name = Path(recipe.source).name if recipe.source else ""
     (dest / "recipe.json").write_text(json.dumps({"recipe": recipe.name, "source": source_name}, indent=2) + "\n")
     size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
-    (dest / "README.md").write_text(model_card(recipe, thinker, source, size))
+    (dest / "README.md").write_text(model_card(recipe, thinker, source, size, run_dir=out))
     write_sha256sums(dest)
     return dest
