@@ -70,17 +70,23 @@ def margins(thinker: Thinker, pairs: list[Pair], reference: torch.Tensor) -> tor
     return (lp[:n] - reference[:, 0]) - (lp[n:] - reference[:, 1])
 
 
+def train_on_pairs(corpus, init_dir, run: Path, pairs: list[Pair], **dpo) -> tuple[torch.Tensor, list[float]]:
+    """The DPO stage on ``pairs`` (saved as a sampled stage would save them, with the start model's reference
+    log-probabilities): the reference and the logged losses."""
+    start = Thinker.load(init_dir)
+    reference = reference_logps(start, pairs, start.ids, 0.1)
+    (run / "dpo").mkdir(parents=True)
+    torch.save({"pairs": [vars(p) for p in pairs], "reference": reference, "counts": {}}, run / "dpo" / PAIRS_FILE)
+    recipe = recipe_from_dict(dpo_recipe(corpus, init_dir, **dpo))
+    train_recipe(recipe, run, resume=True, progress=False)  # reuses the pairs file, as a resumed run does
+    return reference, [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
 def test_dpo_stage_raises_the_margin_against_a_frozen_reference(corpus, init_dir, tmp_path):
     start = Thinker.load(init_dir)
     pairs = stream_pairs(start, corpus)
-    reference = reference_logps(start, pairs, start.ids, 0.1)
     run = tmp_path / "run"
-    (run / "dpo").mkdir(parents=True)
-    torch.save({"pairs": [vars(p) for p in pairs], "reference": reference, "counts": {}}, run / "dpo" / PAIRS_FILE)
-    recipe = recipe_from_dict(dpo_recipe(corpus, init_dir))
-    train_recipe(recipe, run, resume=True, progress=False)  # reuses the pairs file, as a resumed run does
-
-    losses = [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    reference, losses = train_on_pairs(corpus, init_dir, run, pairs)
     assert losses[0] == pytest.approx(math.log(2), abs=1e-4)  # policy == reference at the first step
     assert sum(losses[-3:]) / 3 < losses[0] - 0.1
     final = Thinker.load(run / "dpo" / "final")
@@ -187,14 +193,9 @@ def test_spoken_pairs_are_scored_through_their_own_features_in_any_batch(corpus)
 
 
 def test_dpo_stage_trains_on_spoken_pairs(corpus, init_dir, tmp_path):
-    start = Thinker.load(init_dir)
-    pairs = spoken_pairs(start, corpus)
-    reference = reference_logps(start, pairs, start.ids, 0.1)
+    pairs = spoken_pairs(Thinker.load(init_dir), corpus)
     run = tmp_path / "run"
-    (run / "dpo").mkdir(parents=True)
-    torch.save({"pairs": [vars(p) for p in pairs], "reference": reference, "counts": {}}, run / "dpo" / PAIRS_FILE)
-    train_recipe(recipe_from_dict(dpo_recipe(corpus, init_dir, spoken=1.0)), run, resume=True, progress=False)
-    losses = [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    reference, losses = train_on_pairs(corpus, init_dir, run, pairs, spoken=1.0)
     assert losses[0] == pytest.approx(math.log(2), abs=1e-4)
     assert margins_spoken(Thinker.load(run / "dpo" / "final"), pairs, reference).mean() > 1.0
 
