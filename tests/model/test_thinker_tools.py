@@ -55,11 +55,12 @@ def test_it_calls_calc_and_says_the_result(decoder):
 
 
 # Typed held-out questions of the tool corpus's generator (seed 0, the four arithmetic categories, tool traces
-# on), the first 5 test-split rows of each: measured 15 of 20 with tools in two runs when the model was
-# shipped (a greedy decode with tools is not exactly repeatable: how many wait slots a call takes depends on the
-# tool thread's timing), 6 of 20 for the default Thinker without them. Slack: three items.
+# on), the first 5 test-split rows of each: measured 13 and 14 of 20 with tools in two runs when the model was
+# shipped (the DPO checkpoint: 15 before it, though better on the 100-question benchmark; a greedy decode with
+# tools is not exactly repeatable: how many wait slots a call takes depends on the tool thread's timing), 6 of
+# 20 for the default Thinker without them. Slack: three items.
 SUBSET = ("arith_short", "arith_long", "single_step", "multi_step")
-TOOLS_CORRECT, DEFAULT_CORRECT, SLACK = 15, 6, 3
+TOOLS_CORRECT, DEFAULT_CORRECT, SLACK = 14, 6, 3
 
 
 def test_held_out_accuracy_with_tools_beats_the_default_without(decoder):
@@ -71,9 +72,9 @@ def test_held_out_accuracy_with_tools_beats_the_default_without(decoder):
     assert tools >= TOOLS_CORRECT - SLACK and default <= DEFAULT_CORRECT + SLACK and tools > default, (tools, default)
 
 
-# Spoken by espeak-ng (not a voice of the tool stage's test split): measured with tools 5 of 5 right, three by a
-# calc call holding the question's operands (45 + 38, 12 + 7, 64 - 27), two computed by hand; the default
-# Thinker 2 of 5.
+# Spoken by espeak-ng (not a voice of the tool stage's test split): measured with tools 5 of 5 right, each by a
+# calc call holding the question's operands (9 * 6, 45 + 38, 12 + 7, 64 - 27, 23 + 19); the default Thinker 2
+# of 5.
 SPOKEN = {"What is 9 times 6?": ("9", "6", "54"), "What is 45 plus 38?": ("45", "38", "83"),
           "What is 12 plus 7?": ("12", "7", "19"), "What is 64 minus 27?": ("64", "27", "37"),
           "What is 23 plus 19?": ("23", "19", "42")}
