@@ -35,7 +35,7 @@ def command_line(args: argparse.Namespace, out) -> str:
     parts += [f"--threads {args.threads}"] if args.threads else []
     parts += ["--no-progress"] if args.no_progress else []
     parts += [f"--export {args.export}"] if args.export else []
-    parts += [f"--checkpoint {args.checkpoint}"] if getattr(args, "checkpoint", None) is not None else []
+    parts += [f"--checkpoint {args.checkpoint}"] if args.checkpoint is not None else []
     return " ".join(parts)
 
 

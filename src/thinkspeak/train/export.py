@@ -37,7 +37,7 @@ def _corpus_summary(corpus: str) -> str:
             f"categories {m.get('categories')}), made by `{m.get('created_by', 'thinkspeak data math')}`")
 
 
-def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int, run_dir: Path | None = None) -> str:
+def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int, run_dir: Path) -> str:
     cfg = thinker.model.config
     n_params = sum(p.numel() for p in thinker.parameters())
     rows = "\n".join(
@@ -45,7 +45,6 @@ def model_card(recipe: Recipe, thinker: Thinker, source: Path, size_bytes: int, 
         for name, v in thinker.config.trained_with.items()
     )
     stages = ", ".join(s.name for s in recipe.stages)
-    run_dir = run_dir or source.parent.parent
     log = run_dir / COMMANDS_FILE
     lines = log.read_text().splitlines() if log.is_file() else [f"thinkspeak train --recipe {recipe.name}"]
     commands = "\n".join(f"  `{line}`" for line in lines)
@@ -117,6 +116,6 @@ def export_run(recipe: Recipe, out: Path, dest: Path, dtype: torch.dtype = torch
     source_name = Path(recipe.source).name if recipe.source else ""
     (dest / "recipe.json").write_text(json.dumps({"recipe": recipe.name, "source": source_name}, indent=2) + "\n")
     size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
-    (dest / "README.md").write_text(model_card(recipe, thinker, source, size, run_dir=out))
+    (dest / "README.md").write_text(model_card(recipe, thinker, source, size, out))
     write_sha256sums(dest)
     return dest
