@@ -13,7 +13,9 @@ this prints, per prefix length:
 and the same for the whole clips (the baseline: what the server judges at a pause). Clips are heard as the
 server hears them: 300 ms of silence before (its pre-roll), and a prefix ends where the speech is cut (the
 early verdict, ``--barge-in-verdict-ms``), a whole clip 100 ms into the silence after it (a pause).
-``--heads``: the learned heads to compare in the same run (``shipped``: ``assets/turn-learned``; or a folder
+Per head, the prefix rows also count the clips the server's early verdict would interrupt on (P(other) <
+``EARLY_BACKCHANNEL_P``, 0.02: wanted for interruptions, a false interruption for the others); that is what
+``--barge-in-verdict-ms`` is chosen by. ``--heads``: the learned heads to compare in the same run (``shipped``: ``assets/turn-learned``; or a folder
 written by ``python -m thinkspeak.speech.turn.train --fit``), one "right" column each.
 """
 
@@ -65,8 +67,11 @@ def main() -> None:
     data = clips(args.voices.split(","), args.coughs)
     lead, tail = np.zeros(4800, np.float32), np.zeros(1600, np.float32)
     print(f"{len(data)} clips ({args.voices}; {args.coughs} coughs)")
-    print("| prefix | kind | voiced that long | " + " | ".join(f"right: {n}" for n in names) + " |")
-    print("|---|---|---:|" + "---:|" * len(names))
+    from thinkspeak.serve.detectors import EARLY_BACKCHANNEL_P
+
+    print("| prefix | kind | voiced that long | " + " | ".join(f"right: {n} | early interrupt: {n}" for n in names)
+          + " |")
+    print("|---|---|---:|" + "---:|---:|" * len(names))
     for ms in [int(v) for v in args.prefix_ms.split(",")] + [None]:
         for kind in ("interruption", "backchannel", "cough"):
             heard = [np.concatenate([lead, x, tail]) if ms is None else np.concatenate([lead, x[:ms * 16]])
@@ -74,8 +79,11 @@ def main() -> None:
             total = sum(k == kind for k, _ in data)
             shares = []
             for head in heads:
-                right = [(head.backchannel(x) >= OTHER_P) == (kind != "interruption") for x in heard]
+                p = [head.backchannel(x) for x in heard]
+                right = [(v >= OTHER_P) == (kind != "interruption") for v in p]
                 shares.append(f"{sum(right)}/{len(right)}" if right else "-")
+                early = sum(v < EARLY_BACKCHANNEL_P for v in p)
+                shares.append("-" if ms is None or not p else f"{early}/{len(p)}")
             label = "whole clip (at its pause)" if ms is None else f"{ms} ms"
             print(f"| {label} | {kind} | {len(heard)}/{total} | " + " | ".join(shares) + " |")
 

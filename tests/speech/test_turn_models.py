@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parts import needs_flite
 from thinkspeak.audio import resample
@@ -119,7 +121,7 @@ def test_training_examples_add_the_first_second_of_each_utterance_labelled_by_ki
         assert shortest <= (PREFIX_S[1] + 0.55) * RATE
 
 
-def test_a_prefix_is_the_utterances_first_0_6_to_1_second_or_none():
+def test_a_prefix_is_the_utterances_first_0_3_to_1_second_or_none():
     from thinkspeak.speech.turn.train import PREFIX_S, RATE, prefix
 
     rng = np.random.default_rng(0)
@@ -127,4 +129,19 @@ def test_a_prefix_is_the_utterances_first_0_6_to_1_second_or_none():
     for _ in range(20):
         start = prefix(speech, rng)
         assert PREFIX_S[0] * RATE <= start.size <= PREFIX_S[1] * RATE and start[0] == 0 and start[-1] == start.size - 1
-    assert prefix(speech[: RATE // 2], rng) is None
+    assert prefix(speech[: int((PREFIX_S[0] + 0.1) * RATE)], rng) is None
+
+
+@given(st.lists(st.text(alphabet="abc xyz3", min_size=1, max_size=12).map(str.strip).filter(bool), min_size=1,
+                max_size=5), st.sampled_from([". ", "! "]), st.booleans())
+def test_lead_sentences_stop_before_the_closing_question(sentences, stop, asks):
+    """A lead is the turn's text up to one of its sentences before the last, and only a turn that ends in a
+    question has leads (a statement said alone is then an unfinished turn)."""
+    from thinkspeak.speech.turn.train import lead_sentences
+
+    text = stop.join(sentences) + ("?" if asks else ".")
+    leads = lead_sentences(text)
+    assert len(leads) == (len(sentences) - 1 if asks else 0)
+    for k, lead in enumerate(leads, start=1):
+        assert text.startswith(lead) and lead.endswith(stop.strip()) and not lead.endswith("?")
+        assert lead == stop.join(sentences[:k]) + stop.strip()

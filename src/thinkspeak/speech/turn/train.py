@@ -10,11 +10,16 @@ trailing noise after the last word):
 * **incomplete**: the same turn cut where its energy dips between words or sentences (a pause inside a
   sentence, or between the sentences of a word problem);
 * **other**: a backchannel of the corpus ("uh-huh", "okay", ...) or a :func:`synthetic_cough`;
-* **prefixes** (``prefixes``, on by default): the first 0.6-1.0 s of every user turn, barge-in and backchannel
+* **lead sentences**: a turn of several sentences that ends in a question, said only up to a sentence before
+  the question ("Paintbrushes cost six dollars each." of a word problem), labelled incomplete: said alone, the
+  statement ends with a finished sentence's fall, which a cut of the whole turn's audio at the same place
+  (a dip) hears less clearly, and a word problem's first sentence is where a turn model cuts the user off
+  (docs/results.md "Turn-taking");
+* **prefixes** (``prefixes``, on by default): the first 0.3-1.0 s of every user turn, barge-in and backchannel
   longer than that, labelled incomplete (a turn or barge-in) or other (a backchannel; each backchannel by an
   espeak-ng voice is also said slowly, 80-110 words a minute, whole and its prefix, since few backchannels
   last 0.6 s at the voices' own rates). The server's early
-  barge-in verdict (``--barge-in-verdict-ms``, 800 ms) judges speech that is still going on; a head trained on
+  barge-in verdict (``--barge-in-verdict-ms``) judges speech that is still going on; a head trained on
   whole clips only took the first 800 ms of a long "mm-hm" for an interruption (P(other) 0.007 where the
   whole clip scored 0.999, docs/results.md).
 
@@ -45,7 +50,7 @@ TRAIN_VOICES = ("espeak:en-us+m3:rate=165:pitch=45", "espeak:en-us+f3:rate=160:p
                 "espeak:en-gb+m1:rate=175:pitch=40", "espeak:en-us+f4:rate=150:pitch=70", "festival:kal")
 SEED = 1
 COMPLETE, INCOMPLETE, OTHER = range(3)
-PREFIX_S = (0.6, 1.0)  # the early barge-in verdict's span (800 ms) and around it
+PREFIX_S = (0.3, 1.0)  # the early barge-in verdict's span (--barge-in-verdict-ms) and around it
 
 
 def synthetic_cough(rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
@@ -92,6 +97,15 @@ def heard(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return add_noise(x, float(rng.uniform(15, 30)), rng, kind=str(rng.choice(["white", "pink", "babble"])), sr=RATE)
 
 
+def lead_sentences(text: str) -> list[str]:
+    """The leading parts of ``text`` that end at a sentence before its closing question: for "A has 3. B has 4.
+    How many?" -> ["A has 3.", "A has 3. B has 4."]; none when ``text`` does not end in "?" or is one sentence."""
+    sentences = re.split(r"(?<=[.!])\s+", text.strip())
+    if len(sentences) < 2 or not text.rstrip().endswith("?"):
+        return []
+    return [" ".join(sentences[:k]) for k in range(1, len(sentences))]
+
+
 def prefix(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """The first :data:`PREFIX_S` seconds of ``speech`` (drawn), or None when the speech is not 0.1 s longer."""
     n = int(rng.uniform(*PREFIX_S) * RATE)
@@ -99,8 +113,9 @@ def prefix(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
 
 
 def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> list[tuple[np.ndarray, int]]:
-    """The labelled clips of dialogue ``index``: its user turns whole and cut at their dips, its backchannels,
-    one cough, and (``prefixes``) the first 0.6-1.0 s of each utterance longer than that."""
+    """The labelled clips of dialogue ``index``: its user turns whole, cut at their dips and said up to a lead
+    sentence, its backchannels, one cough, and (``prefixes``) the first 0.3-1.0 s of each utterance longer
+    than that."""
     from thinkspeak.data.dialogues import make_dialogue
     from thinkspeak.data.duplex.sample import voice
     from thinkspeak.data.duplex.timeline import dialogue_utterances
@@ -129,6 +144,8 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> li
         cuts = dips(speech)
         for cut in rng.permutation(cuts)[:3]:
             out.append((heard(speech[:cut], rng), INCOMPLETE))
+        for lead in lead_sentences(utterance.spoken):
+            out.append((heard(voice(spec, lead).pcm, rng), INCOMPLETE))
     return out
 
 
@@ -203,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED, help="corpus seed")
     parser.add_argument("--shard", type=ShardSpec.parse, default=ShardSpec(), help="i/N: every N-th dialogue")
     parser.add_argument("--no-prefixes", action="store_true",
-                        help="leave out the utterances' first 0.6-1.0 s (the head before the early barge-in verdict)")
+                        help="leave out the utterances' first 0.3-1.0 s (the head before the early barge-in verdict)")
     parser.add_argument("--fit", action="store_true", help="fit the head on the features in --work")
     parser.add_argument("--out", type=Path, default=None, help="with --fit: the asset folder to write")
     args = parser.parse_args(argv)
