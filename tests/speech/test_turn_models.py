@@ -105,20 +105,42 @@ def test_a_tampered_learned_head_is_refused(tmp_path):
 def test_training_examples_add_the_first_second_of_each_utterance_labelled_by_kind():
     """Prefixes teach the head the early barge-in verdict (speech still going on): a turn's start is incomplete,
     a backchannel's start other; without them the examples are the earlier recipe's, draw for draw."""
-    from thinkspeak.speech.turn.train import INCOMPLETE, OTHER, PREFIX_S, RATE, dialogue_examples
+    from thinkspeak.speech.turn.train import COMPLETE, INCOMPLETE, OTHER, PREFIX_S, RATE, dialogue_examples
 
     for index in range(3):
         old = dialogue_examples(index, prefixes=False)
         new = dialogue_examples(index)
         assert len(new) > len(old)
         extra = len(new) - len(old)
-        labels_new = sorted(label for _, label in new)
+        labels_new = sorted(e.label for e in new)
         for label in (INCOMPLETE, OTHER):
-            assert labels_new.count(label) >= sorted(label2 for _, label2 in old).count(label)
-        assert sum(label == INCOMPLETE for _, label in new) - sum(label == INCOMPLETE for _, label in old) <= extra
-        # lead-in <= 0.3 s, trailing <= 0.25 s: a prefix clip is at most PREFIX_S[1] + 0.55 s long
-        shortest = min(x.size for x, _ in new)
-        assert shortest <= (PREFIX_S[1] + 0.55) * RATE
+            assert labels_new.count(label) >= sorted(e.label for e in old).count(label)
+        assert sum(e.label == INCOMPLETE for e in new) - sum(e.label == INCOMPLETE for e in old) <= extra
+        assert "prefix" not in {e.kind for e in old}
+        for e in new:
+            # lead-in <= 0.3 s, trailing <= 0.25 s around the speech
+            assert e.seconds * RATE + 0.05 * RATE <= e.audio.size + 1 <= (e.seconds + 0.55) * RATE + 1
+            if e.kind == "prefix":
+                assert PREFIX_S[0] <= e.seconds <= PREFIX_S[1]
+                assert e.label != COMPLETE  # a turn's start never ends it
+            assert e.label == {"whole": COMPLETE, "cut": INCOMPLETE, "lead": INCOMPLETE, "backchannel": OTHER,
+                               "slow-backchannel": OTHER, "cough": OTHER}.get(e.kind, e.label)
+
+
+def test_a_fit_leaves_out_the_kinds_asked_and_short_prefixes(tmp_path):
+    from thinkspeak.speech.turn.train import load_features
+
+    kind = np.array(["whole", "cut", "lead", "prefix", "prefix", "cough"])
+    np.savez(tmp_path / "features-0-of-1.npz", x=np.arange(6, dtype=np.float32)[:, None], y=np.array([0, 1, 1, 1, 2, 2]),
+             group=np.zeros(6, int), kind=kind, seconds=np.array([2.0, 1.0, 1.5, 0.4, 0.8, 0.3], np.float32))
+    x, y, _ = load_features(tmp_path, exclude=("lead",), min_prefix_s=0.6)
+    assert x[:, 0].tolist() == [0, 1, 4, 5] and y.tolist() == [0, 1, 2, 2]
+    assert load_features(tmp_path)[0].shape == (6, 1)
+    with pytest.raises(ValueError, match="exclude must name kinds"):
+        load_features(tmp_path, exclude=("leads",))
+    np.savez(tmp_path / "features-1-of-1.npz", x=np.zeros((1, 1), np.float32), y=np.array([0]), group=np.zeros(1, int))
+    with pytest.raises(ValueError, match="features-1-of-1.npz"):
+        load_features(tmp_path, exclude=("lead",))
 
 
 def test_a_prefix_is_the_utterances_first_0_3_to_1_second_or_none():

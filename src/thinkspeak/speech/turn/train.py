@@ -39,6 +39,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -112,7 +113,22 @@ def prefix(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     return speech[:n] if speech.size > n + RATE // 10 else None
 
 
-def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> list[tuple[np.ndarray, int]]:
+class Example(NamedTuple):
+    """One labelled clip as the server hears it; ``kind`` says how it was made (:data:`KINDS`) and ``seconds``
+    how much speech it holds before the trailing silence (a prefix's length), so a fit can leave kinds out."""
+
+    audio: np.ndarray
+    label: int
+    kind: str
+    seconds: float
+
+
+#: how an example was made: a user turn whole, cut at a dip, said up to a lead sentence, the first 0.3-1.0 s of
+#: an utterance, a backchannel (at the voice's rate or slowly) and a synthetic cough
+KINDS = ("whole", "cut", "lead", "prefix", "backchannel", "slow-backchannel", "cough")
+
+
+def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> list[Example]:
     """The labelled clips of dialogue ``index``: its user turns whole, cut at their dips and said up to a lead
     sentence, its backchannels, one cough, and (``prefixes``) the first 0.3-1.0 s of each utterance longer
     than that."""
@@ -123,61 +139,89 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> li
     rng = np.random.default_rng([seed, index])
     dialogue = make_dialogue(rng, exchanges=int(rng.integers(2, 5)), barge_in_share=0.2, backchannel_share=0.9)
     spec = TRAIN_VOICES[index % len(TRAIN_VOICES)]
-    out: list[tuple[np.ndarray, int]] = [(heard(synthetic_cough(rng), rng), OTHER)]
+    out: list[Example] = []
+
+    def add(speech: np.ndarray, label: int, kind: str) -> None:
+        out.append(Example(heard(speech, rng), label, kind, speech.size / RATE))
+
+    add(synthetic_cough(rng), OTHER, "cough")
     for utterance in dialogue_utterances(dialogue):
         if utterance.role != "user":
             continue
         speech = voice(spec, utterance.spoken).pcm
         start = prefix(speech, rng) if prefixes else None
         if start is not None:
-            out.append((heard(start, rng), OTHER if utterance.kind == "backchannel" else INCOMPLETE))
+            add(start, OTHER if utterance.kind == "backchannel" else INCOMPLETE, "prefix")
         if utterance.kind == "backchannel":
-            out.append((heard(speech, rng), OTHER))
+            add(speech, OTHER, "backchannel")
             if prefixes and spec.startswith("espeak:"):  # drawn out ("mmm-hmm"): most are shorter than a prefix
                 slow = voice(re.sub(r"rate=\d+", f"rate={int(rng.integers(80, 110))}", spec), utterance.spoken).pcm
-                out.append((heard(slow, rng), OTHER))
+                add(slow, OTHER, "slow-backchannel")
                 start = prefix(slow, rng)
                 if start is not None:
-                    out.append((heard(start, rng), OTHER))
+                    add(start, OTHER, "prefix")
             continue
-        out.append((heard(speech, rng), COMPLETE))
-        cuts = dips(speech)
-        for cut in rng.permutation(cuts)[:3]:
-            out.append((heard(speech[:cut], rng), INCOMPLETE))
+        add(speech, COMPLETE, "whole")
+        for cut in rng.permutation(dips(speech))[:3]:
+            add(speech[:cut], INCOMPLETE, "cut")
         for lead in lead_sentences(utterance.spoken):
-            out.append((heard(voice(spec, lead).pcm, rng), INCOMPLETE))
+            add(voice(spec, lead).pcm, INCOMPLETE, "lead")
     return out
 
 
 def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED, prefixes: bool = True) -> Path:
-    """Features and labels of this shard's dialogues -> ``work/features-i-of-N.npz``."""
+    """Features, labels, kinds and speech lengths of this shard's dialogues -> ``work/features-i-of-N.npz``."""
     from thinkspeak.speech.encoder import WhisperEncoder
 
     encoder = WhisperEncoder(cpu_threads=1)
-    xs, ys, groups = [], [], []
+    xs, ys, groups, kinds, seconds = [], [], [], [], []
     for index in range(shard.index, dialogues, shard.count):
-        for audio, label in dialogue_examples(index, seed, prefixes):
-            xs.append(pooled(encoder.features(audio[-int(WINDOW_S * RATE):])))
-            ys.append(label)
+        for example in dialogue_examples(index, seed, prefixes):
+            xs.append(pooled(encoder.features(example.audio[-int(WINDOW_S * RATE):])))
+            ys.append(example.label)
             groups.append(index)
+            kinds.append(example.kind)
+            seconds.append(example.seconds)
         print(f"dialogue {index}: {len(ys)} examples", flush=True)
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"features-{shard.index}-of-{shard.count}.npz"
-    np.savez(path, x=np.stack(xs), y=np.array(ys), group=np.array(groups))
+    np.savez(path, x=np.stack(xs), y=np.array(ys), group=np.array(groups), kind=np.array(kinds),
+             seconds=np.array(seconds, np.float32))
     return path
 
 
-def fit(work: Path, out: Path, *, epochs: int = 400, hidden: int = 64, seed: int = 0) -> dict:
-    """Fit the head on every features file in ``work``; write ``out/head.npz``, SHA256SUMS and metrics."""
-    import torch
-
+def load_features(work: Path, exclude: tuple[str, ...] = (), min_prefix_s: float = 0.0) -> tuple[np.ndarray, ...]:
+    """(x, y, group) of every features file in ``work``, leaving out the examples of the kinds in ``exclude``
+    and prefixes shorter than ``min_prefix_s`` (files written before kinds were recorded allow neither)."""
+    unknown = sorted(set(exclude) - set(KINDS))
+    if unknown:
+        raise ValueError(f"exclude must name kinds among {list(KINDS)}, got {unknown}")
     files = sorted(work.glob("features-*.npz"))
     if not files:
         raise ValueError(f"work must hold features-*.npz (run without --fit first), got none in {work}")
     data = [np.load(f) for f in files]
+    if (exclude or min_prefix_s > 0) and any("kind" not in d for d in data):
+        old = [f.name for f, d in zip(files, data, strict=True) if "kind" not in d]
+        raise ValueError(f"exclude / min_prefix_s need features files with kinds; {old} in {work} have none "
+                         "(extract them again)")
     x = np.concatenate([d["x"] for d in data]).astype(np.float32)
     y = np.concatenate([d["y"] for d in data])
     group = np.concatenate([d["group"] for d in data])
+    keep = np.ones(y.size, bool)
+    if exclude or min_prefix_s > 0:
+        kind = np.concatenate([d["kind"] for d in data])
+        seconds = np.concatenate([d["seconds"] for d in data])
+        keep = ~np.isin(kind, list(exclude)) & ~((kind == "prefix") & (seconds < min_prefix_s))
+    return x[keep], y[keep], group[keep]
+
+
+def fit(work: Path, out: Path, *, epochs: int = 400, hidden: int = 64, seed: int = 0, exclude: tuple[str, ...] = (),
+        min_prefix_s: float = 0.0) -> dict:
+    """Fit the head on the features in ``work`` (less ``exclude`` / short prefixes, :func:`load_features`);
+    write ``out/head.npz``, SHA256SUMS and metrics."""
+    import torch
+
+    x, y, group = load_features(work, exclude, min_prefix_s)
     valid = (group * 2654435761 % 100) < 15
     mean, scale = x[~valid].mean(axis=0), x[~valid].std(axis=0) + 1e-4
     torch.manual_seed(seed)
@@ -199,6 +243,7 @@ def fit(work: Path, out: Path, *, epochs: int = 400, hidden: int = 64, seed: int
     with torch.no_grad():
         pred = net(xt).argmax(dim=1).numpy()
     metrics = {"examples": {"train": int((~valid).sum()), "valid": int(valid.sum())},
+               "left_out": {"kinds": list(exclude), "prefixes_under_s": min_prefix_s},
                "class_counts": dict(zip(CLASSES, map(int, np.bincount(y, minlength=3)), strict=True)),
                "valid_accuracy": round(float((pred[valid] == y[valid]).mean()), 4),
                "valid_recall": {c: round(float((pred[valid & (y == k)] == k).mean()), 4) for k, c in enumerate(CLASSES)},
@@ -223,11 +268,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="leave out the utterances' first 0.3-1.0 s (the head before the early barge-in verdict)")
     parser.add_argument("--fit", action="store_true", help="fit the head on the features in --work")
     parser.add_argument("--out", type=Path, default=None, help="with --fit: the asset folder to write")
+    parser.add_argument("--exclude", default="", help=f"with --fit: example kinds to leave out, comma-separated {KINDS}")
+    parser.add_argument("--min-prefix-s", type=float, default=0.0, help="with --fit: leave out shorter prefixes")
     args = parser.parse_args(argv)
     if args.fit:
         if args.out is None:
             parser.error("--fit needs --out")
-        print(json.dumps(fit(args.work, args.out), indent=1))
+        exclude = tuple(k for k in args.exclude.split(",") if k)
+        try:
+            metrics = fit(args.work, args.out, exclude=exclude, min_prefix_s=args.min_prefix_s)
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(json.dumps(metrics, indent=1))
     else:
         if args.dialogues < 1:
             parser.error(f"--dialogues must be >= 1, got {args.dialogues}")
