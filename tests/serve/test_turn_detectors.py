@@ -50,9 +50,9 @@ def kinds(actions) -> list[type]:
 
 
 def test_the_turn_models_are_registered_and_unknown_names_list_the_choices():
-    assert {"rule", "smart-turn", "learned", "duplex"} <= set(D.TURN_MODELS.names())
+    assert {"rule", "smart-turn", "learned", "duplex", "learned+rule", "smart-turn+rule"} <= set(D.TURN_MODELS.names())
     with pytest.raises(ValueError, match=r"unknown turn_models 'smart_turn'; expected one of \['duplex', 'learned', "
-                                         r"'rule', 'smart-turn'"):
+                                         r"'learned\+rule', 'rule', 'smart-turn'"):
         D.TURN_MODELS.get("smart_turn")
 
 
@@ -97,7 +97,8 @@ def test_cli_turn_model_implies_semantic_vad_and_bad_combinations_are_clear_erro
     td = turn_detection(cli_args(turn_model="rule", eagerness="high"))
     assert (td.type, td.turn_model, td.eagerness) == ("semantic_vad", "rule", "high")
     assert turn_detection(cli_args()).type == "server_vad"
-    with pytest.raises(ValueError, match=r"unknown turn_models 'nope'; expected one of \['duplex', 'learned', 'rule'"):
+    with pytest.raises(ValueError, match=r"unknown turn_models 'nope'; expected one of \['duplex', 'learned', "
+                                         r"'learned\+rule', 'rule'"):
         turn_detection(cli_args(turn_model="nope"))
     with pytest.raises(ValueError, match="--turn-model learned needs --turn-detection semantic_vad"):
         turn_detection(cli_args(turn_detection="server_vad", turn_model="learned"))
@@ -130,6 +131,43 @@ def test_model_probabilities_map_to_the_eagerness_silences():
     assert D.ModelDecides(Scripted(p=0.05), EAGERNESS["medium"]).silence_ms(D.Pause(AUDIO)) == 4000
     assert detector.interrupts(AUDIO) and not D.ModelDecides(Scripted(backchannel=0.8), EAGERNESS["high"]).interrupts(
         AUDIO)
+
+
+@pytest.mark.parametrize(("p", "text", "silence"), [
+    (0.9, "What is 3 plus 4?", 250),          # both hear a finished question
+    (0.9, "Tom has 23 apples.", 700),         # the words: a statement, nothing asked yet
+    (0.05, "So what is 6?", 4000),            # the audio: the voice trails off although the words look finished
+    (0.3, "What is 12 times", 4000),          # both unfinished
+])
+def test_audio_and_words_together_wait_for_the_more_cautious(p, text, silence):
+    both = D.BothDecide((D.ModelDecides(Scripted(p=p), EAGERNESS["medium"]), D.WordsDecide(EAGERNESS["medium"])))
+    assert both.hears_words and both.judges_pauses and both.judges_barge_ins and both.max_silence_ms == 4000
+    assert both.silence_ms(D.Pause(AUDIO, text)) == silence
+    loop = asyncio.new_event_loop()
+    try:
+        words = loop.create_future()
+        words.set_result(text)
+        assert loop.run_until_complete(D.judge(both, AUDIO, words)) == silence
+        assert loop.run_until_complete(D.judge(both, AUDIO, None)) is None  # words never came: the long wait stands
+    finally:
+        loop.close()
+
+
+def test_audio_and_words_together_leave_barge_ins_to_the_model_that_tells_backchannels():
+    rule = D.WordsDecide(EAGERNESS["medium"])
+    assert not D.BothDecide((D.ModelDecides(Scripted(backchannel=0.9), EAGERNESS["medium"]), rule)).interrupts(AUDIO)
+    assert D.BothDecide((D.ModelDecides(Scripted(backchannel=0.1), EAGERNESS["medium"]), rule)).interrupts(AUDIO)
+    assert not D.BothDecide((D.ModelDecides(Scripted(backchannel=0.1), EAGERNESS["medium"]), rule)).interrupts(
+        AUDIO, early=True)  # early, only a sure interruption counts
+    with pytest.raises(ValueError, match="at least two"):
+        D.BothDecide((rule,))
+
+
+def test_session_update_chooses_audio_and_words_together():
+    td = SessionConfig().updated({"audio": {"input": {"turn_detection": {
+        "type": "semantic_vad", "turn_model": "learned+rule"}}}}).turn_detection
+    assert td.turn_model == "learned+rule" and isinstance(td.detector, D.BothDecide)
+    assert [type(d) for d in td.detector.detectors] == [D.ModelDecides, D.WordsDecide]
 
 
 def test_a_failing_detector_falls_back_to_server_vad_and_logs_it(caplog):

@@ -51,12 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "server_vad ends a turn after a fixed silence; semantic_vad after a silence that "
                              "depends on whether the utterance sounds finished (default server_vad, or "
                              "semantic_vad with --turn-model)")
-    parser.add_argument("--turn-model", default=None, metavar="rule|smart-turn|learned|duplex",
+    parser.add_argument("--turn-model", default=None, metavar="MODEL",
                         help="what judges a pause under semantic_vad (turn_detection.turn_model): rule (the words, "
                              "default), smart-turn (Pipecat's Smart Turn v3.2 on the audio; needs pip install "
                              "--no-deps pipecat-ai==1.14.0), learned (thinkspeak's head on Whisper features, "
-                             "which also tells backchannels and coughs from interruptions) or duplex (the "
-                             "full-duplex Thinker's probability of speaking next); docs/server.md")
+                             "which also tells backchannels and coughs from interruptions), duplex (the "
+                             "full-duplex Thinker's probability of speaking next), or an audio model and the rule "
+                             "together (learned+rule, smart-turn+rule: the longer of their silences); docs/server.md")
     parser.add_argument("--duplex", action="store_true",
                         help="full-duplex mode: the full-duplex Thinker hears the user continuously and decides when "
                              "to take the floor, when to yield and when a sound is a backchannel (turn_detection type "

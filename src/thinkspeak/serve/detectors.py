@@ -8,7 +8,10 @@ thinkspeak extension; ``thinkspeak serve --turn-model``):
 * ``rule`` (default): the words before the pause, heard by ASR, sorted by :mod:`thinkspeak.speech.endpoint`;
 * ``smart-turn``: Pipecat's Smart Turn v3.2 on the audio (:mod:`thinkspeak.speech.turn.smart_turn`);
 * ``learned``: the learned head on Whisper-base encoder features (:mod:`thinkspeak.speech.turn.learned`);
-* ``duplex``: the full-duplex Thinker's own probability of speaking next (:mod:`thinkspeak.speech.turn.duplex`).
+* ``duplex``: the full-duplex Thinker's own probability of speaking next (:mod:`thinkspeak.speech.turn.duplex`);
+* ``learned+rule``, ``smart-turn+rule``: the audio model and the words together (:class:`BothDecide`): the
+  pause ends after the longer of their two silences, so each covers the other's blind spot -- the words hear
+  that a word problem's first sentence asks nothing yet, the audio that a trail-off's words only look finished.
 
 An audio model's P(complete) becomes a state (complete / unsure / incomplete) and ``eagerness`` maps the
 state to a silence, as for the rule, so every model is tuned the same way; a model that can tell a
@@ -146,6 +149,38 @@ class ModelDecides:
         return not self.model.tells_backchannels or self.model.backchannel(audio) < threshold
 
 
+@dataclass(frozen=True)
+class BothDecide:
+    """Several turn models judge each pause; the turn ends after the longest silence any of them asks for (the
+    most cautious), and barge-ins are judged by those that tell backchannels (all of them must let it through).
+    Every judge reads the same :class:`Pause`; the words come once, from the server's own ASR."""
+
+    detectors: tuple[TurnDetector, ...]
+    judges_pauses = True
+
+    def __post_init__(self) -> None:
+        if len(self.detectors) < 2:
+            raise ValueError(f"detectors must hold at least two turn detectors, got {len(self.detectors)}")
+
+    @property
+    def hears_words(self) -> bool:
+        return any(d.hears_words for d in self.detectors)
+
+    @property
+    def judges_barge_ins(self) -> bool:
+        return any(d.judges_barge_ins for d in self.detectors)
+
+    @property
+    def max_silence_ms(self) -> int:
+        return max(d.max_silence_ms for d in self.detectors)
+
+    def silence_ms(self, pause: Pause) -> int:
+        return max(d.silence_ms(pause) for d in self.detectors)
+
+    def interrupts(self, audio: np.ndarray, early: bool = False) -> bool:
+        return all(d.interrupts(audio, early) for d in self.detectors if d.judges_barge_ins)
+
+
 async def judge(detector: TurnDetector, audio: np.ndarray, transcript: asyncio.Future | None) -> int | None:
     """The silence that ends the turn after a pause (``audio``; ``transcript`` for detectors that hear words),
     judged in a worker thread. None when the words never came (the pause's speculation was discarded). A
@@ -202,6 +237,10 @@ def _duplex(td) -> ModelDecides:
 
     return ModelDecides(load_duplex_turn(), EAGERNESS[td.eagerness])
 
+
+for _audio in ("learned", "smart-turn"):
+    TURN_MODELS.register(f"{_audio}+rule", lambda td, _audio=_audio: BothDecide((TURN_MODELS.create(_audio, td),
+                                                                               TURN_MODELS.create("rule", td))))
 
 #: turn detectors by ``turn_detection.type``: ``factory(detection: TurnDetection) -> TurnDetector``
 TURN_DETECTORS: Registry = Registry("turn_detectors")
