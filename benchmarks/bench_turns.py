@@ -87,6 +87,7 @@ class Outcome:
     early_cut: bool = False
     interrupted: bool | None = None
     interrupt_ms: float | None = None
+    text: str = ""
 
 
 @dataclass
@@ -250,7 +251,7 @@ class User:
         await self.settle(end)
         first = self.since(end, "response.output_audio.delta")
         latency = (first[0][0] - end) * 1000 if first and not stopped else None
-        return Outcome(clip.kind, latency_ms=latency, early_cut=bool(stopped))
+        return Outcome(clip.kind, latency_ms=latency, early_cut=bool(stopped), text=clip.text)
 
     async def barge_in(self, explain: Clip, clip: Clip) -> tuple[Outcome, Outcome]:
         """Ask for an explanation, then say ``clip`` 1.2 s into its audio."""
@@ -258,14 +259,14 @@ class User:
         while not self.since(end, "response.output_audio.delta") and time.monotonic() - end < 20:
             await self.send(np.zeros(RATE // 50, np.float32))
         first = self.since(end, "response.output_audio.delta")
-        asked = Outcome("explain", latency_ms=(first[0][0] - end) * 1000 if first else None)
+        asked = Outcome("explain", latency_ms=(first[0][0] - end) * 1000 if first else None, text=explain.text)
         await self.send(np.zeros(int(1.2 * RATE), np.float32))
         (onset,) = await self.send(clip.audio, (0.0,))
         await self.settle(onset)
         started = self.since(onset, "input_audio_buffer.speech_started")
         cancelled = any(e["response"]["status"] == "cancelled" for _, e in self.since(onset, "response.done"))
         interrupted = bool(started) or cancelled
-        return asked, Outcome(clip.kind, interrupted=interrupted,
+        return asked, Outcome(clip.kind, interrupted=interrupted, text=clip.text,
                               interrupt_ms=(started[0][0] - onset) * 1000 if started else None)
 
 
@@ -315,6 +316,7 @@ def main() -> None:
     parser.add_argument("--eagerness", default="auto", help="semantic_vad eagerness")
     parser.add_argument("--peer-rate", type=float, default=40.0, help="the peer's words per second")
     parser.add_argument("--seed", type=int, default=0, help="pauses and coughs")
+    parser.add_argument("--details", action="store_true", help="also print every turn and barge-in of each run")
     args = parser.parse_args()
     detectors, levels = args.detectors.split(","), [int(n) for n in args.sessions.split(",")]
     script = make_script(args.voice, args.seed)
@@ -341,6 +343,12 @@ def main() -> None:
                       f"{f['p50'] / base[n]:>6.2f} {f['early']:>9.0%} {f['false']:>9.0%} {f['missed']:>9.0%} "
                       f"{f['int_ms']:>7.0f} {max(load, os.getloadavg()[0]):>5.1f}  {','.join(f['early_kinds'])}",
                       flush=True)
+                if args.details:
+                    for o in outcomes:
+                        what = ("early cut" if o.early_cut else "interrupted" if o.interrupted else
+                                "not interrupted" if o.interrupted is not None else "")
+                        ms = o.latency_ms if o.latency_ms is not None else o.interrupt_ms
+                        print(f"    {o.kind:>12} {'-' if ms is None else f'{ms:.0f} ms':>8} {what:>15}  {o.text}")
         finally:
             proc.terminate()
             proc.wait(10)

@@ -128,7 +128,8 @@ class Example(NamedTuple):
 KINDS = ("whole", "cut", "lead", "prefix", "backchannel", "slow-backchannel", "cough")
 
 
-def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> list[Example]:
+def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True,
+                      voices: tuple[str, ...] = TRAIN_VOICES) -> list[Example]:
     """The labelled clips of dialogue ``index``: its user turns whole, cut at their dips and said up to a lead
     sentence, its backchannels, one cough, and (``prefixes``) the first 0.3-1.0 s of each utterance longer
     than that."""
@@ -138,7 +139,7 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> li
 
     rng = np.random.default_rng([seed, index])
     dialogue = make_dialogue(rng, exchanges=int(rng.integers(2, 5)), barge_in_share=0.2, backchannel_share=0.9)
-    spec = TRAIN_VOICES[index % len(TRAIN_VOICES)]
+    spec = voices[index % len(voices)]
     out: list[Example] = []
 
     def add(speech: np.ndarray, label: int, kind: str) -> None:
@@ -169,14 +170,15 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True) -> li
     return out
 
 
-def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED, prefixes: bool = True) -> Path:
+def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED, prefixes: bool = True,
+            voices: tuple[str, ...] = TRAIN_VOICES) -> Path:
     """Features, labels, kinds and speech lengths of this shard's dialogues -> ``work/features-i-of-N.npz``."""
     from thinkspeak.speech.encoder import WhisperEncoder
 
     encoder = WhisperEncoder(cpu_threads=1)
     xs, ys, groups, kinds, seconds = [], [], [], [], []
     for index in range(shard.index, dialogues, shard.count):
-        for example in dialogue_examples(index, seed, prefixes):
+        for example in dialogue_examples(index, seed, prefixes, voices):
             xs.append(pooled(encoder.features(example.audio[-int(WINDOW_S * RATE):])))
             ys.append(example.label)
             groups.append(index)
@@ -266,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shard", type=ShardSpec.parse, default=ShardSpec(), help="i/N: every N-th dialogue")
     parser.add_argument("--no-prefixes", action="store_true",
                         help="leave out the utterances' first 0.3-1.0 s (the head before the early barge-in verdict)")
+    parser.add_argument("--voices", default=",".join(TRAIN_VOICES),
+                        help="TTS voice specs of the user, one per dialogue in turn (keep flite out: the benchmarks')")
     parser.add_argument("--fit", action="store_true", help="fit the head on the features in --work")
     parser.add_argument("--out", type=Path, default=None, help="with --fit: the asset folder to write")
     parser.add_argument("--exclude", default="", help=f"with --fit: example kinds to leave out, comma-separated {KINDS}")
@@ -283,7 +287,10 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if args.dialogues < 1:
             parser.error(f"--dialogues must be >= 1, got {args.dialogues}")
-        print(extract(args.work, args.dialogues, args.shard, args.seed, prefixes=not args.no_prefixes))
+        voices = tuple(v for v in args.voices.split(",") if v)
+        if not voices or any(v.startswith("flite") for v in voices):
+            parser.error(f"--voices must name at least one voice and no flite voice (held out), got {args.voices!r}")
+        print(extract(args.work, args.dialogues, args.shard, args.seed, prefixes=not args.no_prefixes, voices=voices))
 
 
 if __name__ == "__main__":
