@@ -109,7 +109,7 @@ def test_training_examples_add_the_first_second_of_each_utterance_labelled_by_ki
 
     for index in range(3):
         old = dialogue_examples(index, prefixes=False)
-        new = dialogue_examples(index)
+        new = dialogue_examples(index, leads=True)
         assert len(new) > len(old)
         extra = len(new) - len(old)
         labels_new = sorted(e.label for e in new)
@@ -143,7 +143,7 @@ def test_a_fit_leaves_out_the_kinds_asked_and_short_prefixes(tmp_path):
         load_features(tmp_path, exclude=("lead",))
 
 
-def test_a_prefix_is_the_utterances_first_0_3_to_1_second_or_none():
+def test_a_prefix_is_the_utterances_first_0_6_to_1_second_or_none():
     from thinkspeak.speech.turn.train import PREFIX_S, RATE, prefix
 
     rng = np.random.default_rng(0)

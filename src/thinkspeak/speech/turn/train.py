@@ -10,12 +10,12 @@ trailing noise after the last word):
 * **incomplete**: the same turn cut where its energy dips between words or sentences (a pause inside a
   sentence, or between the sentences of a word problem);
 * **other**: a backchannel of the corpus ("uh-huh", "okay", ...) or a :func:`synthetic_cough`;
-* **lead sentences**: a turn of several sentences that ends in a question, said only up to a sentence before
+* **lead sentences** (``leads``, off by default: measured no better, docs/results.md): a turn of several sentences that ends in a question, said only up to a sentence before
   the question ("Paintbrushes cost six dollars each." of a word problem), labelled incomplete: said alone, the
   statement ends with a finished sentence's fall, which a cut of the whole turn's audio at the same place
   (a dip) hears less clearly, and a word problem's first sentence is where a turn model cuts the user off
   (docs/results.md "Turn-taking");
-* **prefixes** (``prefixes``, on by default): the first 0.3-1.0 s of every user turn, barge-in and backchannel
+* **prefixes** (``prefixes``, on by default): the first 0.6-1.0 s (``prefix_s``) of every user turn, barge-in and backchannel
   longer than that, labelled incomplete (a turn or barge-in) or other (a backchannel; each backchannel by an
   espeak-ng voice is also said slowly, 80-110 words a minute, whole and its prefix, since few backchannels
   last 0.6 s at the voices' own rates). The server's early
@@ -51,7 +51,7 @@ TRAIN_VOICES = ("espeak:en-us+m3:rate=165:pitch=45", "espeak:en-us+f3:rate=160:p
                 "espeak:en-gb+m1:rate=175:pitch=40", "espeak:en-us+f4:rate=150:pitch=70", "festival:kal")
 SEED = 1
 COMPLETE, INCOMPLETE, OTHER = range(3)
-PREFIX_S = (0.3, 1.0)  # the early barge-in verdict's span (--barge-in-verdict-ms) and around it
+PREFIX_S = (0.6, 1.0)  # the early barge-in verdict's span (--barge-in-verdict-ms, 800 ms) and around it
 
 
 def synthetic_cough(rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
@@ -107,9 +107,9 @@ def lead_sentences(text: str) -> list[str]:
     return [" ".join(sentences[:k]) for k in range(1, len(sentences))]
 
 
-def prefix(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """The first :data:`PREFIX_S` seconds of ``speech`` (drawn), or None when the speech is not 0.1 s longer."""
-    n = int(rng.uniform(*PREFIX_S) * RATE)
+def prefix(speech: np.ndarray, rng: np.random.Generator, span: tuple[float, float] = PREFIX_S) -> np.ndarray | None:
+    """The first ``span`` seconds of ``speech`` (drawn), or None when the speech is not 0.1 s longer."""
+    n = int(rng.uniform(*span) * RATE)
     return speech[:n] if speech.size > n + RATE // 10 else None
 
 
@@ -123,16 +123,16 @@ class Example(NamedTuple):
     seconds: float
 
 
-#: how an example was made: a user turn whole, cut at a dip, said up to a lead sentence, the first 0.3-1.0 s of
+#: how an example was made: a user turn whole, cut at a dip, said up to a lead sentence, the first 0.6-1.0 s of
 #: an utterance, a backchannel (at the voice's rate or slowly) and a synthetic cough
 KINDS = ("whole", "cut", "lead", "prefix", "backchannel", "slow-backchannel", "cough")
 
 
-def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True,
-                      voices: tuple[str, ...] = TRAIN_VOICES) -> list[Example]:
-    """The labelled clips of dialogue ``index``: its user turns whole, cut at their dips and said up to a lead
-    sentence, its backchannels, one cough, and (``prefixes``) the first 0.3-1.0 s of each utterance longer
-    than that."""
+def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True, voices: tuple[str, ...] = TRAIN_VOICES,
+                      leads: bool = False, prefix_s: tuple[float, float] = PREFIX_S) -> list[Example]:
+    """The labelled clips of dialogue ``index``: its user turns whole and cut at their dips (and ``leads``: said
+    up to a lead sentence), its backchannels, one cough, and (``prefixes``) the first ``prefix_s`` seconds of
+    each utterance longer than that. The defaults make the shipped head's examples."""
     from thinkspeak.data.dialogues import make_dialogue
     from thinkspeak.data.duplex.sample import voice
     from thinkspeak.data.duplex.timeline import dialogue_utterances
@@ -150,7 +150,7 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True,
         if utterance.role != "user":
             continue
         speech = voice(spec, utterance.spoken).pcm
-        start = prefix(speech, rng) if prefixes else None
+        start = prefix(speech, rng, prefix_s) if prefixes else None
         if start is not None:
             add(start, OTHER if utterance.kind == "backchannel" else INCOMPLETE, "prefix")
         if utterance.kind == "backchannel":
@@ -158,27 +158,27 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True,
             if prefixes and spec.startswith("espeak:"):  # drawn out ("mmm-hmm"): most are shorter than a prefix
                 slow = voice(re.sub(r"rate=\d+", f"rate={int(rng.integers(80, 110))}", spec), utterance.spoken).pcm
                 add(slow, OTHER, "slow-backchannel")
-                start = prefix(slow, rng)
+                start = prefix(slow, rng, prefix_s)
                 if start is not None:
                     add(start, OTHER, "prefix")
             continue
         add(speech, COMPLETE, "whole")
         for cut in rng.permutation(dips(speech))[:3]:
             add(speech[:cut], INCOMPLETE, "cut")
-        for lead in lead_sentences(utterance.spoken):
+        for lead in lead_sentences(utterance.spoken) if leads else ():
             add(voice(spec, lead).pcm, INCOMPLETE, "lead")
     return out
 
 
 def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED, prefixes: bool = True,
-            voices: tuple[str, ...] = TRAIN_VOICES) -> Path:
+            voices: tuple[str, ...] = TRAIN_VOICES, leads: bool = False, prefix_s: tuple[float, float] = PREFIX_S) -> Path:
     """Features, labels, kinds and speech lengths of this shard's dialogues -> ``work/features-i-of-N.npz``."""
     from thinkspeak.speech.encoder import WhisperEncoder
 
     encoder = WhisperEncoder(cpu_threads=1)
     xs, ys, groups, kinds, seconds = [], [], [], [], []
     for index in range(shard.index, dialogues, shard.count):
-        for example in dialogue_examples(index, seed, prefixes, voices):
+        for example in dialogue_examples(index, seed, prefixes, voices, leads, prefix_s):
             xs.append(pooled(encoder.features(example.audio[-int(WINDOW_S * RATE):])))
             ys.append(example.label)
             groups.append(index)
@@ -267,7 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED, help="corpus seed")
     parser.add_argument("--shard", type=ShardSpec.parse, default=ShardSpec(), help="i/N: every N-th dialogue")
     parser.add_argument("--no-prefixes", action="store_true",
-                        help="leave out the utterances' first 0.3-1.0 s (the head before the early barge-in verdict)")
+                        help="leave out the utterances' first seconds (the head before the early barge-in verdict)")
+    parser.add_argument("--prefix-s", default=f"{PREFIX_S[0]},{PREFIX_S[1]}", metavar="LO,HI",
+                        help="span of the prefixes' lengths in s (default %(default)s)")
+    parser.add_argument("--leads", action="store_true", help="add each word problem's lead sentences said alone")
     parser.add_argument("--voices", default=",".join(TRAIN_VOICES),
                         help="TTS voice specs of the user, one per dialogue in turn (keep flite out: the benchmarks')")
     parser.add_argument("--fit", action="store_true", help="fit the head on the features in --work")
@@ -290,7 +293,14 @@ def main(argv: list[str] | None = None) -> None:
         voices = tuple(v for v in args.voices.split(",") if v)
         if not voices or any(v.startswith("flite") for v in voices):
             parser.error(f"--voices must name at least one voice and no flite voice (held out), got {args.voices!r}")
-        print(extract(args.work, args.dialogues, args.shard, args.seed, prefixes=not args.no_prefixes, voices=voices))
+        try:
+            lo, hi = (float(v) for v in args.prefix_s.split(","))
+        except ValueError:
+            parser.error(f"--prefix-s must be LO,HI in seconds, got {args.prefix_s!r}")
+        if not 0.1 <= lo <= hi:
+            parser.error(f"--prefix-s must have 0.1 <= LO <= HI, got {args.prefix_s!r}")
+        print(extract(args.work, args.dialogues, args.shard, args.seed, prefixes=not args.no_prefixes, voices=voices,
+                      leads=args.leads, prefix_s=(lo, hi)))
 
 
 if __name__ == "__main__":
