@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_turn_heads.py --heads BASELINE_DIR,shipped \
         [--voices flite:slt,flite:rms,flite:awb]
 
-Questions and word problems of ``bench_duplex_turn.py`` spoken by voices held out of the heads' training
+Questions and word problems of ``bench_duplex_turn.py`` and :data:`MORE_QUESTIONS` spoken by voices held out of the heads' training
 (flite), heard as the server hears a pause (0.2 s before, 0.1 s of silence after): **whole** (the turn is
 over) and **cut** at each inner pause (:func:`~thinkspeak.speech.turn.train.dips`, unfinished). Per head:
 whole questions with P(complete) >= 0.5 (the turn ends after the short silence) and < 0.1 (it waits the
@@ -27,6 +27,12 @@ from bench_duplex_turn import QUESTIONS, at_pause, speak
 
 from thinkspeak.speech.turn.train import dips, lead_sentences
 
+#: more finished questions, written for this benchmark (none is a corpus template), so that heads are compared
+#: on more than bench_duplex_turn's four
+MORE_QUESTIONS = ("How many minutes are in three hours?", "Could you add eighteen and twenty seven for me?",
+                  "What's nine squared?", "Is fifty one a prime number?", "Tell me what ten percent of eighty is.",
+                  "Which is bigger, two thirds or three fifths?", "What do I get if I double thirty five?",
+                  "How much change do I get from a twenty if I spend thirteen fifty?")
 WORD_PROBLEMS = ("A baker makes forty rolls in the morning. She sells twenty six of them by noon. How many rolls "
                  "are left?",
                  "My sister is eight years old. I am three times her age. How old am I?",
@@ -44,7 +50,7 @@ def main() -> None:
 
     cases, leads = [], []
     for voice in args.voices.split(","):
-        for question in QUESTIONS:
+        for question in QUESTIONS + MORE_QUESTIONS:
             speech = speak(question, voice)
             cases.append((at_pause(speech), [at_pause(speech[:cut]) for cut in dips(speech)]))
         leads += [at_pause(speak(lead, voice)) for problem in WORD_PROBLEMS for lead in lead_sentences(problem)]
