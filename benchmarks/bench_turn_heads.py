@@ -3,16 +3,16 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_turn_heads.py --heads BASELINE_DIR,shipped \
         [--voices flite:slt,flite:rms,flite:awb]
 
-Questions and word problems of ``bench_duplex_turn.py`` and :data:`MORE_QUESTIONS` spoken by voices held out of the heads' training
-(flite), heard as the server hears a pause (0.2 s before, 0.1 s of silence after): **whole** (the turn is
+Questions and word problems of ``bench_duplex_turn.py`` and :data:`MORE_QUESTIONS` spoken by voices held out
+of the heads' training (flite), heard as the server hears a pause (0.2 s before, 0.1 s of silence after): **whole** (the turn is
 over) and **cut** at each inner pause (:func:`~thinkspeak.speech.turn.train.dips`, unfinished). Per head:
 whole questions with P(complete) >= 0.5 (the turn ends after the short silence) and < 0.1 (it waits the
 longest), cuts with P(complete) < 0.1 (an inner pause that does not end the turn), the separation (share
 of (whole, cut) pairs of one question where the whole one scores higher), and **lead sentences**: the
 statements that open the word problems of :data:`WORD_PROBLEMS` (written for this benchmark, in none of the
 heads' training or of ``bench_turns.py``), each said alone as a finished sentence, with P(complete) < 0.5
-(the turn does not end after the short silence: the question is still to come). The first head is the baseline;
-``shipped`` is ``assets/turn-learned``, any other name a folder written by ``python -m
+(the turn does not end after the short silence: the question is still to come). The first head is the
+baseline; ``shipped`` is ``assets/turn-learned``, any other name a folder written by ``python -m
 thinkspeak.speech.turn.train --fit``. Barge-ins (backchannels vs interruptions, whole and early) are
 ``bench_barge_prefix.py``'s.
 """

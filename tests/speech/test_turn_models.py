@@ -105,11 +105,19 @@ def test_a_tampered_learned_head_is_refused(tmp_path):
 def test_training_examples_add_the_first_second_of_each_utterance_labelled_by_kind():
     """Prefixes teach the head the early barge-in verdict (speech still going on): a turn's start is incomplete,
     a backchannel's start other; without them the examples are the earlier recipe's, draw for draw."""
-    from thinkspeak.speech.turn.train import COMPLETE, INCOMPLETE, OTHER, PREFIX_S, RATE, dialogue_examples
+    from thinkspeak.speech.turn.train import (
+        COMPLETE,
+        INCOMPLETE,
+        OTHER,
+        PREFIX_S,
+        RATE,
+        ExampleRecipe,
+        dialogue_examples,
+    )
 
     for index in range(3):
-        old = dialogue_examples(index, prefixes=False)
-        new = dialogue_examples(index, leads=True)
+        old = dialogue_examples(index, ExampleRecipe(prefixes=False))
+        new = dialogue_examples(index, ExampleRecipe(leads=True))
         assert len(new) > len(old)
         extra = len(new) - len(old)
         labels_new = sorted(e.label for e in new)

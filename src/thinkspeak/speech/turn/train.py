@@ -10,13 +10,13 @@ trailing noise after the last word):
 * **incomplete**: the same turn cut where its energy dips between words or sentences (a pause inside a
   sentence, or between the sentences of a word problem);
 * **other**: a backchannel of the corpus ("uh-huh", "okay", ...) or a :func:`synthetic_cough`;
-* **lead sentences** (``leads``, off by default: measured no better, docs/results.md): a turn of several sentences that ends in a question, said only up to a sentence before
-  the question ("Paintbrushes cost six dollars each." of a word problem), labelled incomplete: said alone, the
+* **lead sentences** (``leads``, off by default: measured no better, docs/results.md): a turn of several
+  sentences that ends in a question, said only up to a sentence before the question ("Paintbrushes cost six dollars each." of a word problem), labelled incomplete: said alone, the
   statement ends with a finished sentence's fall, which a cut of the whole turn's audio at the same place
   (a dip) hears less clearly, and a word problem's first sentence is where a turn model cuts the user off
   (docs/results.md "Turn-taking");
-* **prefixes** (``prefixes``, on by default): the first 0.6-1.0 s (``prefix_s``) of every user turn, barge-in and backchannel
-  longer than that, labelled incomplete (a turn or barge-in) or other (a backchannel; each backchannel by an
+* **prefixes** (``prefixes``, on by default): the first 0.6-1.0 s (``prefix_s``) of every user turn, barge-in
+  and backchannel longer than that, labelled incomplete (a turn or barge-in) or other (a backchannel; each backchannel by an
   espeak-ng voice is also said slowly, 80-110 words a minute, whole and its prefix, since few backchannels
   last 0.6 s at the voices' own rates). The server's early
   barge-in verdict (``--barge-in-verdict-ms``) judges speech that is still going on; a head trained on
@@ -38,6 +38,7 @@ import argparse
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -113,6 +114,18 @@ def prefix(speech: np.ndarray, rng: np.random.Generator, span: tuple[float, floa
     return speech[:n] if speech.size > n + RATE // 10 else None
 
 
+@dataclass(frozen=True)
+class ExampleRecipe:
+    """What examples a dialogue gives (the defaults make the shipped head's): the corpus ``seed``, the user
+    ``voices`` (one per dialogue in turn), ``prefixes`` of ``prefix_s`` seconds, and ``leads``."""
+
+    seed: int = SEED
+    voices: tuple[str, ...] = TRAIN_VOICES
+    prefixes: bool = True
+    prefix_s: tuple[float, float] = PREFIX_S
+    leads: bool = False
+
+
 class Example(NamedTuple):
     """One labelled clip as the server hears it; ``kind`` says how it was made (:data:`KINDS`) and ``seconds``
     how much speech it holds before the trailing silence (a prefix's length), so a fit can leave kinds out."""
@@ -128,18 +141,17 @@ class Example(NamedTuple):
 KINDS = ("whole", "cut", "lead", "prefix", "backchannel", "slow-backchannel", "cough")
 
 
-def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True, voices: tuple[str, ...] = TRAIN_VOICES,
-                      leads: bool = False, prefix_s: tuple[float, float] = PREFIX_S) -> list[Example]:
-    """The labelled clips of dialogue ``index``: its user turns whole and cut at their dips (and ``leads``: said
-    up to a lead sentence), its backchannels, one cough, and (``prefixes``) the first ``prefix_s`` seconds of
-    each utterance longer than that. The defaults make the shipped head's examples."""
+def dialogue_examples(index: int, recipe: ExampleRecipe = ExampleRecipe()) -> list[Example]:
+    """The labelled clips of dialogue ``index``: its user turns whole and cut at their dips (and, with
+    ``recipe.leads``, said up to a lead sentence), its backchannels, one cough, and (``recipe.prefixes``) the
+    first ``recipe.prefix_s`` seconds of each utterance longer than that."""
     from thinkspeak.data.dialogues import make_dialogue
     from thinkspeak.data.duplex.sample import voice
     from thinkspeak.data.duplex.timeline import dialogue_utterances
 
-    rng = np.random.default_rng([seed, index])
+    rng = np.random.default_rng([recipe.seed, index])
     dialogue = make_dialogue(rng, exchanges=int(rng.integers(2, 5)), barge_in_share=0.2, backchannel_share=0.9)
-    spec = voices[index % len(voices)]
+    spec = recipe.voices[index % len(recipe.voices)]
     out: list[Example] = []
 
     def add(speech: np.ndarray, label: int, kind: str) -> None:
@@ -150,35 +162,34 @@ def dialogue_examples(index: int, seed: int = SEED, prefixes: bool = True, voice
         if utterance.role != "user":
             continue
         speech = voice(spec, utterance.spoken).pcm
-        start = prefix(speech, rng, prefix_s) if prefixes else None
+        start = prefix(speech, rng, recipe.prefix_s) if recipe.prefixes else None
         if start is not None:
             add(start, OTHER if utterance.kind == "backchannel" else INCOMPLETE, "prefix")
         if utterance.kind == "backchannel":
             add(speech, OTHER, "backchannel")
-            if prefixes and spec.startswith("espeak:"):  # drawn out ("mmm-hmm"): most are shorter than a prefix
+            if recipe.prefixes and spec.startswith("espeak:"):  # drawn out ("mmm-hmm"): most are shorter than a prefix
                 slow = voice(re.sub(r"rate=\d+", f"rate={int(rng.integers(80, 110))}", spec), utterance.spoken).pcm
                 add(slow, OTHER, "slow-backchannel")
-                start = prefix(slow, rng, prefix_s)
+                start = prefix(slow, rng, recipe.prefix_s)
                 if start is not None:
                     add(start, OTHER, "prefix")
             continue
         add(speech, COMPLETE, "whole")
         for cut in rng.permutation(dips(speech))[:3]:
             add(speech[:cut], INCOMPLETE, "cut")
-        for lead in lead_sentences(utterance.spoken) if leads else ():
+        for lead in lead_sentences(utterance.spoken) if recipe.leads else ():
             add(voice(spec, lead).pcm, INCOMPLETE, "lead")
     return out
 
 
-def extract(work: Path, dialogues: int, shard: ShardSpec, seed: int = SEED, prefixes: bool = True,
-            voices: tuple[str, ...] = TRAIN_VOICES, leads: bool = False, prefix_s: tuple[float, float] = PREFIX_S) -> Path:
+def extract(work: Path, dialogues: int, shard: ShardSpec, recipe: ExampleRecipe = ExampleRecipe()) -> Path:
     """Features, labels, kinds and speech lengths of this shard's dialogues -> ``work/features-i-of-N.npz``."""
     from thinkspeak.speech.encoder import WhisperEncoder
 
     encoder = WhisperEncoder(cpu_threads=1)
     xs, ys, groups, kinds, seconds = [], [], [], [], []
     for index in range(shard.index, dialogues, shard.count):
-        for example in dialogue_examples(index, seed, prefixes, voices, leads, prefix_s):
+        for example in dialogue_examples(index, recipe):
             xs.append(pooled(encoder.features(example.audio[-int(WINDOW_S * RATE):])))
             ys.append(example.label)
             groups.append(index)
@@ -299,8 +310,9 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--prefix-s must be LO,HI in seconds, got {args.prefix_s!r}")
         if not 0.1 <= lo <= hi:
             parser.error(f"--prefix-s must have 0.1 <= LO <= HI, got {args.prefix_s!r}")
-        print(extract(args.work, args.dialogues, args.shard, args.seed, prefixes=not args.no_prefixes, voices=voices,
-                      leads=args.leads, prefix_s=(lo, hi)))
+        recipe = ExampleRecipe(seed=args.seed, voices=voices, prefixes=not args.no_prefixes, prefix_s=(lo, hi),
+                               leads=args.leads)
+        print(extract(args.work, args.dialogues, args.shard, recipe))
 
 
 if __name__ == "__main__":
