@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from thinkspeak.speech.asr import WhisperASR, window_seconds
-from thinkspeak.text.numbers import find_numbers, spoken_form, words_to_digits
+from thinkspeak.text.numbers import spoken_form
+from thinkspeak.text.reading import find_numbers, words_to_digits
 
 VOICES = ("espeak:en-us", "flite:slt", "piper:joe", "espeak:en-gb+f3:rate=160", "flite:kal16", "flite:awb",
           "espeak:en-us+m3:rate=165", "flite:rms")

@@ -22,7 +22,7 @@ from thinkspeak.speech.asr import WhisperASR
 from thinkspeak.speech.encoder import WhisperEncoder
 from thinkspeak.speech.tts import get_tts
 from thinkspeak.speech.vad import SileroVAD
-from thinkspeak.text.numbers import words_to_digits
+from thinkspeak.text.reading import words_to_digits
 
 SENTENCES = [
     "What is twelve times three?",

@@ -16,7 +16,7 @@ from thinkspeak.data.math.problem import CATEGORIES, DEFAULT_CATEGORIES
 from thinkspeak.data.math.sample import MathConfig, build_sample, layouts
 from thinkspeak.data.math.tooltraces import uses_tools
 from thinkspeak.layouts.toolcalls import Call, Malformed, Result, parse
-from thinkspeak.text.numbers import find_numbers
+from thinkspeak.text.reading import find_numbers
 from thinkspeak.tools import Calculator, ToolError
 
 ALL = dict.fromkeys(CATEGORIES, 1.0)

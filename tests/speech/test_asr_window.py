@@ -18,7 +18,7 @@ from thinkspeak.speech.asr import (
     tokens_within,
     window_seconds,
 )
-from thinkspeak.text.numbers import words_to_digits
+from thinkspeak.text.reading import words_to_digits
 
 
 @pytest.fixture(scope="module")

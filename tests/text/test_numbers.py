@@ -10,15 +10,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from thinkspeak.text.numbers import (
-    canonical_number,
-    money_words,
-    number_to_words,
-    ordinal_words,
-    spoken_form,
-    time_words,
-    words_to_digits,
-)
+from thinkspeak.text.numbers import money_words, number_to_words, ordinal_words, spoken_form, time_words
+from thinkspeak.text.reading import canonical_number, words_to_digits
 
 INTS = st.integers(min_value=-(10**21) + 1, max_value=10**21 - 1)
 
@@ -182,7 +175,7 @@ def test_rejects_non_text() -> None:
 
 
 def test_find_numbers_spans_and_values() -> None:
-    from thinkspeak.text.numbers import find_numbers
+    from thinkspeak.text.reading import find_numbers
 
     text = "So 4/5 of 20 is 16; 503 minus 1278 is -775, about $4.50 or twelve point five percent, ten minus four."
     found = [(text[s.start:s.end], s.value) for s in find_numbers(text)]
@@ -197,7 +190,7 @@ def test_find_numbers_spans_and_values() -> None:
 
 @given(INTS)
 def test_find_numbers_reads_words_and_digits_alike(n: int) -> None:
-    from thinkspeak.text.numbers import find_numbers
+    from thinkspeak.text.reading import find_numbers
 
     assert [s.value for s in find_numbers(f"it is {n}.")] == [n]
     assert [s.value for s in find_numbers(f"it is {number_to_words(n)}.")] == [n]

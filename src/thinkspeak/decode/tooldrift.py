@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from thinkspeak.decode.events import Event, SayToken, ThinkToken, ToolResult
-from thinkspeak.text.numbers import find_numbers
+from thinkspeak.text.reading import find_numbers
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class SpokenAnswerCheck:
         return self.asr.transcribe(pcm).text.strip()
 
     def __call__(self, text: str, reference: str, *, normalise_reference: bool = True) -> SpokenScore:
-        from thinkspeak.text.numbers import words_to_digits
+        from thinkspeak.text.reading import words_to_digits
 
         transcript = self.hear(text)
         digits = words_to_digits(transcript)

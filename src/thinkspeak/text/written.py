@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from thinkspeak.text.numbers import NumberSpan, digit_rewrites, rewrite_spans
+from thinkspeak.text.reading import NumberSpan, digit_rewrites, rewrite_spans
 
 _GROUPED = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d]|,\d)")
 # "/" only with spaces around it: "3/4 of them" is the corpus's fraction, "84 / 7" a division.

@@ -14,7 +14,7 @@ import re
 from fractions import Fraction
 
 from thinkspeak.data.math.problem import apply as apply_operation
-from thinkspeak.text.numbers import canonical_number, words_to_digits
+from thinkspeak.text.reading import canonical_number, words_to_digits
 from thinkspeak.tools.base import ToolError, ToolSpec
 
 MAX_CHARS = 200

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 from thinkspeak.layouts.interleave import TokenRouter
 from thinkspeak.layouts.toolcalls import RESULT, RESULT_END
-from thinkspeak.text.numbers import find_numbers
+from thinkspeak.text.reading import find_numbers
 
 _RESULT = re.compile(re.escape(RESULT) + ".*?" + re.escape(RESULT_END), re.S)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from thinkspeak.text.numbers import canonical_number
+from thinkspeak.text.reading import canonical_number
 
 CATEGORIES = ("arith_short", "arith_long", "single_step", "multi_step", "knowledge")
 # The categories of the default corpus (the fifth, knowledge, is asked for by name: it needs the fact base).

@@ -24,7 +24,7 @@ from fractions import Fraction
 
 from thinkspeak.data.math.problem import OPERATION_WORDS, Problem, Say, Step, apply
 from thinkspeak.layouts.toolcalls import CALL, Call, Result, render_call, render_result
-from thinkspeak.text.numbers import canonical_number
+from thinkspeak.text.reading import canonical_number
 
 _N = r"-?\d+(?:\.\d+)?(?:/\d+)?"
 _OPS = "|".join(OPERATION_WORDS.values())
